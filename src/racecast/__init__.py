@@ -1,0 +1,50 @@
+"""racecast: who is going to win while the ballots are still being counted.
+
+Read a count (cumulative votes per candidate after each release, each release
+tagged with its batch type), fit a Bayesian model of how each batch type leans,
+simulate the outstanding ballots batch by batch, and report win probabilities and
+final-share intervals.
+
+>>> import racecast
+>>> count = racecast.read_count(racecast.example_path("la_mayor_2022_general"))
+>>> fc = racecast.forecast(count[:4], seed=1, engine="fast")   # after the Nov 10 release
+>>> fc.win_probability.idxmax()
+'Karen Bass'
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .count import Count
+from .errors import (
+    CorrectionWarning,
+    CountFormatError,
+    ForecastInputError,
+    RacecastError,
+    RacecastWarning,
+    SamplerWarning,
+    StaleOutstandingWarning,
+    UnseenBatchTypeWarning,
+)
+from .io import example_path, read_count
+
+try:
+    __version__ = version("racecast")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0"
+
+__all__ = [
+    "Count",
+    "read_count",
+    "example_path",
+    "RacecastError",
+    "CountFormatError",
+    "ForecastInputError",
+    "RacecastWarning",
+    "CorrectionWarning",
+    "UnseenBatchTypeWarning",
+    "StaleOutstandingWarning",
+    "SamplerWarning",
+    "__version__",
+]

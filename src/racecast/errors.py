@@ -1,0 +1,89 @@
+"""Exceptions and warnings raised by racecast.
+
+Every input problem raises :class:`CountFormatError`, which is both a
+:class:`RacecastError` and a :class:`ValueError`, and names the file, row and
+column at fault together with what to do about it.  Modelling assumptions that
+kick in silently elsewhere (an outstanding batch type that has not been counted
+yet, a correction in the count, poor sampler diagnostics) are announced with a
+subclass of :class:`RacecastWarning` so users can filter or escalate them.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "RacecastError",
+    "CountFormatError",
+    "ForecastInputError",
+    "RacecastWarning",
+    "CorrectionWarning",
+    "UnseenBatchTypeWarning",
+    "StaleOutstandingWarning",
+    "SamplerWarning",
+]
+
+
+class RacecastError(Exception):
+    """Base class of every error racecast raises on purpose."""
+
+
+class CountFormatError(RacecastError, ValueError):
+    """A count file or table is malformed.
+
+    Parameters
+    ----------
+    message
+        What is wrong and what to do about it.
+    source
+        The file (or ``"<table>"``) being read.
+    row
+        1-based line number in the file (the header is line 1), if the problem
+        is on one row.
+    column
+        Column name, if the problem is in one column.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+    ) -> None:
+        self.source = source
+        self.row = row
+        self.column = column
+        self.reason = message
+        where = []
+        if source is not None:
+            where.append(str(source))
+        if row is not None:
+            where.append(f"row {row}")
+        if column is not None:
+            where.append(f"column {column!r}")
+        prefix = ", ".join(where)
+        super().__init__(f"{prefix}: {message}" if prefix else message)
+
+
+class ForecastInputError(RacecastError, ValueError):
+    """The arguments of a forecast cannot be used (e.g. nothing says what is outstanding)."""
+
+
+class RacecastWarning(UserWarning):
+    """Base class of racecast's warnings."""
+
+
+class CorrectionWarning(RacecastWarning):
+    """Cumulative votes went down between two releases (a registrar correction)."""
+
+
+class UnseenBatchTypeWarning(RacecastWarning):
+    """A batch type is outstanding but none of its ballots has been counted yet."""
+
+
+class StaleOutstandingWarning(RacecastWarning):
+    """The outstanding estimate for a type predates releases of that type."""
+
+
+class SamplerWarning(RacecastWarning):
+    """The sampler's diagnostics (R-hat, ESS, divergences) indicate trouble."""
