@@ -20,6 +20,7 @@ from .count import Count
 from .errors import (
     CorrectionWarning,
     CountFormatError,
+    FeedWarning,
     ForecastInputError,
     RacecastError,
     RacecastWarning,
@@ -27,7 +28,7 @@ from .errors import (
     StaleOutstandingWarning,
     UnseenBatchTypeWarning,
 )
-from .io import example_path, read_count
+from .io import example_path, read_clarity, read_count, read_nyt2020
 
 try:
     __version__ = version("racecast")
@@ -37,6 +38,8 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 __all__ = [
     "Count",
     "read_count",
+    "read_nyt2020",
+    "read_clarity",
     "example_path",
     "RacecastError",
     "CountFormatError",
@@ -46,5 +49,6 @@ __all__ = [
     "UnseenBatchTypeWarning",
     "StaleOutstandingWarning",
     "SamplerWarning",
+    "FeedWarning",
     "__version__",
 ]

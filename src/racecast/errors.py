@@ -19,6 +19,7 @@ __all__ = [
     "UnseenBatchTypeWarning",
     "StaleOutstandingWarning",
     "SamplerWarning",
+    "FeedWarning",
 ]
 
 
@@ -87,3 +88,12 @@ class StaleOutstandingWarning(RacecastWarning):
 
 class SamplerWarning(RacecastWarning):
     """The sampler's diagnostics (R-hat, ESS, divergences) indicate trouble."""
+
+
+class FeedWarning(RacecastWarning):
+    """A results feed published a value racecast cannot use as it stands.
+
+    The message names the file, row and column, the published value and what
+    racecast did with it (e.g. a negative "votes remaining" estimate read as 0);
+    the published value is also kept in the count's ``note`` column.
+    """
