@@ -23,7 +23,7 @@ from typing import IO, Any
 
 import pandas as pd
 
-from .count import _TYPE_RE, Count, _count_from_rows, _parse_int, _snake
+from .count import _TYPE_RE, OUTSTANDING_PREFIX, Count, _count_from_rows, _parse_int, _snake
 from .errors import CountFormatError, FeedWarning, ForecastInputError
 
 __all__ = ["CLARITY_VOTE_TYPES", "example_path", "read_clarity", "read_count", "read_nyt2020"]
@@ -104,6 +104,12 @@ def read_count(path_or_buffer: str | os.PathLike[str] | IO[str], *, name: str | 
 
 
 def _parse_csv_text(text: str, label: str) -> Count:
+    header, rows, lines = _csv_table(text, label)
+    return _count_from_rows(header, rows, name=label, line_numbers=lines)
+
+
+def _csv_table(text: str, label: str) -> tuple[list[str], list[list[str]], list[int]]:
+    """Header, data rows and their line numbers of a count CSV (blank lines skipped)."""
     reader = csv.reader(_io.StringIO(text, newline=""))
     header: list[str] | None = None
     rows: list[list[str]] = []
@@ -128,7 +134,89 @@ def _parse_csv_text(text: str, label: str) -> Count:
             source=label,
             row=1,
         )
-    return _count_from_rows(header, rows, name=label, line_numbers=lines)
+    return header, rows, lines
+
+
+#: Stand-in values that let validation go on past a bad cell (never returned).
+_STAND_IN = {"batch_type": "mixed", "released_at": "", "ballots_counted": "", "source": "", "note": ""}
+
+
+def _count_problems(
+    path: str | os.PathLike[str], *, limit: int = 100
+) -> tuple[Count | None, list[CountFormatError]]:
+    """Every problem of a count file that can be found, not only the first.
+
+    Validation is :func:`racecast.count._count_from_rows`, run again after each
+    problem with the bad cell replaced by a stand-in (or, for a row-level
+    problem or a bad ``release``, without the row) so that later problems are
+    found too.  Returns the count when the file is valid (then the list is
+    empty), else ``None`` and the problems in the order found.  Warnings of
+    the retries are not reported (they may come from the stand-ins).
+    """
+    p = Path(path)
+    label = str(p)
+    try:
+        header, rows, lines = _csv_table(_decode(_read_bytes(p, label), label), label)
+        return _count_from_rows(header, rows, name=label, line_numbers=lines), []
+    except CountFormatError as err:
+        problems = [err]
+    first = problems[0]
+    if first.row in (None, 1):
+        return None, problems  # the file or its header is unusable: nothing more to check
+    names = [h.strip() for h in header]
+    table = [list(r) for r in rows]
+    alive = list(range(len(table)))
+    patched: set[tuple[int, str]] = set()
+    exc: CountFormatError | None = first
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        while exc is not None and len(problems) < limit:
+            pos = next((k for k, i in enumerate(alive) if lines[i] == exc.row), None)
+            if pos is None:
+                break
+            i, col = alive[pos], exc.column
+            if col is None or col not in names or (i, col) in patched:
+                del alive[pos]  # a row-level problem: go on without the row
+            elif col == "release":
+                # no stand-in can keep release numbers increasing: check the rest of the row on its own
+                del alive[pos]
+                alone = list(table[i])
+                alone[names.index("release")] = "1"
+                problems.extend(_row_problems(header, names, alone, lines[i], label))
+            else:
+                patched.add((i, col))
+                table[i][names.index(col)] = _stand_in(col)
+            if not alive:
+                break
+            try:
+                _count_from_rows(
+                    header, [table[i] for i in alive], name=label, line_numbers=[lines[i] for i in alive]
+                )
+                exc = None
+            except CountFormatError as again:
+                problems.append(again)
+                exc = again
+    problems.sort(key=lambda e: e.row or 0)  # stable: row by row, in the order found within a row
+    return None, problems[:limit]
+
+
+def _stand_in(col: str) -> str:
+    return _STAND_IN.get(col, "" if col.startswith(OUTSTANDING_PREFIX) else "0")
+
+
+def _row_problems(header: list[str], names: list[str], row: list[str], line: int, label: str) -> list[CountFormatError]:
+    """Cell problems of one row checked on its own (no ordering checks apply)."""
+    found: list[CountFormatError] = []
+    while len(found) < len(names):
+        try:
+            _count_from_rows(header, [row], name=label, line_numbers=[line])
+            break
+        except CountFormatError as exc:
+            if exc.column is None or exc.column not in names or exc.column == "release":
+                break
+            found.append(exc)
+            row[names.index(exc.column)] = _stand_in(exc.column)
+    return found
 
 
 # ---------------------------------------------------------------------------
