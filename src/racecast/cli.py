@@ -38,12 +38,12 @@ from rich.table import Table
 
 from ._version import __version__
 from .count import Count
-from .errors import CountFormatError, ForecastInputError, RacecastError, RacecastWarning
+from .errors import ForecastInputError, RacecastError, RacecastWarning
 from .forecast import Forecast, forecast
 from .io import _count_problems, read_count
 from .rules import resolve_rule
 
-__all__ = ["app", "main", "EXIT_OK", "EXIT_FAILURE", "EXIT_BAD_INPUT"]
+__all__ = ["EXIT_BAD_INPUT", "EXIT_FAILURE", "EXIT_OK", "app", "main"]
 
 #: Exit code of a successful run.
 EXIT_OK = 0
@@ -146,9 +146,13 @@ def _main(
     ctx: typer.Context,
     version: Annotated[
         bool,
-        typer.Option("--version", help="Print the version and exit.", callback=_version_callback, is_eager=True),
+        typer.Option(
+            "--version", help="Print the version and exit.", callback=_version_callback, is_eager=True
+        ),
     ] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks instead of one-line errors.")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show full tracebacks instead of one-line errors.")
+    ] = False,
 ) -> None:
     """Who is going to win while the ballots are still being counted."""
     ctx.obj = {"debug": debug}
@@ -190,7 +194,7 @@ def _as_of(count: Count, release: int | None) -> Count:
 
 def _forecast_report(fc: Forecast, total_releases: int) -> tuple[str, Table, str]:
     """Heading, table and footer of the readable forecast."""
-    pct = int(round(100 * fc.interval))
+    pct = round(100 * fc.interval)
     fs = fc.final_share
     last = int(fc.count.release_ids[-1])
     of = f" of {total_releases}" if total_releases != len(fc.count) else ""
@@ -263,7 +267,9 @@ def _forecast_csv(fc: Forecast) -> str:
 @app.command("forecast")
 def forecast_command(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="Count file (CSV, see docs/data-format.md).", show_default=False)],
+    file: Annotated[
+        Path, typer.Argument(help="Count file (CSV, see docs/data-format.md).", show_default=False)
+    ],
     remaining: Annotated[
         list[str] | None,
         typer.Option(
@@ -276,16 +282,26 @@ def forecast_command(
         ),
     ] = None,
     rule: Annotated[str, typer.Option(help="Contest rule.")] = "plurality",
-    engine: Annotated[Engine, typer.Option(help="nuts: PyMC sampler; fast: exact Gaussian grid engine.")] = Engine.nuts,
-    seed: Annotated[int | None, typer.Option(help="Random seed; the same seed gives the same answer.")] = None,
+    engine: Annotated[
+        Engine, typer.Option(help="nuts: PyMC sampler; fast: exact Gaussian grid engine.")
+    ] = Engine.nuts,
+    seed: Annotated[
+        int | None, typer.Option(help="Random seed; the same seed gives the same answer.")
+    ] = None,
     draws: Annotated[int, typer.Option(help="Posterior draws, each simulated into one final count.")] = 2000,
     interval: Annotated[float, typer.Option(help="Mass of the reported intervals.")] = 0.9,
     as_of: Annotated[
         int | None,
-        typer.Option("--as-of", metavar="RELEASE", help="Forecast as of this release number (default: the last).",
-                     show_default=False),
+        typer.Option(
+            "--as-of",
+            metavar="RELEASE",
+            help="Forecast as of this release number (default: the last).",
+            show_default=False,
+        ),
     ] = None,
-    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.table,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.table,
 ) -> None:
     """Forecast the final result of a count file."""
     with _reporting(ctx):
