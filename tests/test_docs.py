@@ -39,7 +39,7 @@ def python_blocks(text: str) -> list[tuple[int, str, set[str]]]:
         start, body = i + 1, []
         i += 1
         while i < len(lines) and lines[i].strip() != "```":
-            body.append(lines[i][len(indent) :] if lines[i].startswith(indent) else lines[i])
+            body.append(lines[i].removeprefix(indent))
             i += 1
         i += 1
         lang = info.split()[0] if info else ""
@@ -90,8 +90,8 @@ def test_python_examples_in_the_docs_run(page: Path, monkeypatch):
             skipped.append(line)
             continue
         try:
-            exec(compile(code, f"{page.name}:{line}", "exec"), namespace)
-        except Exception as exc:  # pragma: no cover - the failure message is the point
+            exec(compile(code, f"{page.name}:{line}", "exec"), namespace)  # noqa: S102 - running the docs is the test
+        except Exception as exc:  # noqa: BLE001 - any failure of a docs example fails the test
             pytest.fail(f"{page.name}, block at line {line} failed: {type(exc).__name__}: {exc}")
     if skipped:
         pytest.skip(
