@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 import tomllib
@@ -21,23 +22,16 @@ from racecast.errors import CountFormatError
 REPO = Path(__file__).resolve().parents[1]
 LA = racecast.example_path("la_mayor_2022_general")
 
-#: Top-level keys of ``racecast forecast --format json`` (documented in docs/cli.md).
-JSON_KEYS = {
-    "racecast_version",
-    "count",
-    "releases",
-    "as_of_release",
-    "rule",
-    "interval",
-    "leader",
-    "lead_change_probability",
-    "candidates",
-    "outcomes",
-    "remaining",
-    "diagnostics",
-    "settings",
-    "warnings",
-}
+
+def documented_json_keys() -> dict[str, set[str]]:
+    """Keys of the JSON output as documented in docs/cli.md: ``{"": top level, "candidates": ..., ...}``."""
+    keys: dict[str, set[str]] = {}
+    for m in re.finditer(
+        r"^\| `([a-z_]+)(?:\[\]\.([a-z_]+))?` \|", (REPO / "docs" / "cli.md").read_text(), re.MULTILINE
+    ):
+        parent, child = (m.group(1), m.group(2)) if m.group(2) else ("", m.group(1))
+        keys.setdefault(parent, set()).add(child)
+    return keys
 
 
 def run(*args: str):
@@ -182,12 +176,15 @@ def test_forecast_json_has_the_documented_keys_and_matches_the_library(tmp_path)
     result = fast(LA, "--as-of", "4", "--format", "json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    assert set(doc) == JSON_KEYS
+    documented = documented_json_keys()
+    assert set(doc) == documented[""]
+    for part in ("candidates", "outcomes", "remaining"):
+        for item in doc[part]:
+            assert set(item) == documented[part], part
     assert doc["as_of_release"] == 4 and doc["releases"] == 4
     assert [c["name"] for c in doc["candidates"]] == ["Karen Bass", "Rick Caruso"]
     for c in doc["candidates"]:
-        assert set(c) == {"name", "votes", "win_probability", "final_share", "final_votes"}
-        assert set(c["final_share"]) == {"median", "lower", "upper"}
+        assert set(c["final_share"]) == set(c["final_votes"]) == {"median", "lower", "upper"}
         assert c["final_share"]["lower"] <= c["final_share"]["median"] <= c["final_share"]["upper"]
     count = racecast.read_count(LA)[:4]
     with pytest.warns(racecast.UnseenBatchTypeWarning):
@@ -201,6 +198,13 @@ def test_forecast_same_seed_same_json():
     b = fast(LA, "--format", "json")
     assert a.exit_code == b.exit_code == 0
     assert a.stdout == b.stdout
+
+
+def test_csv_columns_are_the_documented_ones():
+    text = (REPO / "docs" / "cli.md").read_text()
+    block = text[text.index("### CSV output") : text.index("## `racecast validate`")]
+    listed = re.search(r"`(candidate,[^`]+)`", block, re.DOTALL).group(1)
+    assert tuple(c.strip() for c in listed.split(",")) == CSV_COLUMNS
 
 
 def test_forecast_csv_has_one_row_per_candidate_with_the_documented_columns():

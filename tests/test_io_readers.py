@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import racecast
 from racecast.errors import CorrectionWarning, CountFormatError, FeedWarning, ForecastInputError
@@ -166,6 +168,39 @@ def test_nyt_small_feed_is_reversed_and_follows_a_lead_change(tmp_path):
     assert list(c.text["source"]) == ["feed.csv:4", "feed.csv:3", "feed.csv:2"]
     assert c.released_at.iloc[0] == pd.Timestamp("2020-11-04T12:00:00Z")
     assert c.batches()["last"].tolist() == [0, 2], "the update that adds nothing yields no batch"
+
+
+@st.composite
+def _feeds(draw):
+    """A two-candidate feed: non-decreasing cumulative votes, any votes_remaining, oldest first."""
+    n = draw(st.integers(1, 12))
+    a = b = 0
+    rows = []
+    for i in range(n):
+        a += draw(st.integers(0, 5000))
+        b += draw(st.integers(0, 5000))
+        remaining = draw(st.integers(-500, 100_000))
+        rows.append((f"2020-11-{4 + i // 3:02d} {10 + i % 3}:00:00", a, b, remaining))
+    return rows
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(feed=_feeds())
+def test_nyt_any_feed_reads_back_votes_and_outstanding_as_published(tmp_path, feed):
+    lines = []
+    for ts, a, b, rem in reversed(feed):  # the file is newest first
+        names, votes = (("X", "Y"), (a, b)) if a >= b else (("Y", "X"), (b, a))
+        lines.append(f"Oz (EV: 3),{ts},{names[0]},{names[1]},{votes[0]},{votes[1]},0,{rem},0")
+    p = _nyt(tmp_path, *lines)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FeedWarning)
+        c = read_nyt2020(p, state="Oz")
+    assert len(c) == len(feed)
+    by_name = dict(zip(c.candidates, c.votes.T))
+    np.testing.assert_array_equal(by_name["X"], [a for _, a, _, _ in feed])
+    np.testing.assert_array_equal(by_name["Y"], [b for _, _, b, _ in feed])
+    np.testing.assert_array_equal(c.outstanding["mixed"], [max(r, 0) for *_, r in feed])
+    assert c.batch_types == ("mixed",)
 
 
 def test_nyt_negative_votes_remaining_reads_as_zero_with_a_warning_naming_the_row(tmp_path):
