@@ -44,7 +44,7 @@ import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -142,6 +142,45 @@ class RuleResult:
             index=pd.Index(rows["candidate"].to_numpy(), name="candidate"),
             name=event,
         )
+
+    def summary_lines(self, *, top: int = 3) -> list[str]:
+        """Readable lines for the events beyond ``win_probability``.
+
+        Contest-level events (``runoff``, ``tie``, ...) one per line; other
+        per-candidate events (``reach_runoff``) and the ``top`` most likely
+        pairings on one line each.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> res = Majority().evaluate(np.array([[40, 35, 25]]), ("A", "B", "C"), np.random.default_rng(0))
+        >>> print("\\n".join(res.summary_lines()))
+        P(runoff) = 1.000
+        P(reach_runoff): A 1.000, B 1.000, C 0.000
+        P(runoff_pairing): A vs B 1.000
+        P(tie) = 0.000
+        P(at_threshold) = 0.000
+        P(within_recount_margin) = 0.000
+        """
+        lines = []
+        if self.called:
+            lines.append(
+                f"called: {' and '.join(self.called)} (the model gave this outcome {self.called_probability:.3f} "
+                "before the call; every probability is conditional on it)"
+            )
+        wp = self.win_probability
+        for event in self.events:
+            s = self.probabilities(event)
+            if len(s) == 1 and s.index[0] == "":
+                lines.append(f"P({event}) = {s.iloc[0]:.3f}")
+            elif s.index.isin(wp.index).all() and np.allclose(
+                s.to_numpy(), wp[s.index].to_numpy(), equal_nan=True
+            ):
+                continue  # the win_probability events themselves (win, seat, pass/fail, ...)
+            else:
+                shown = s.head(top) if "pairing" in event else s
+                lines.append(f"P({event}): " + ", ".join(f"{c} {p:.3f}" for c, p in shown.items()))
+        return lines
 
     def probability(self, event: str) -> float:
         """Probability of a contest-level event (``runoff``, ``tie``, ...).
@@ -275,6 +314,8 @@ class Rule:
     """
 
     name: str = "rule"
+    #: Column header for ``win_probability`` in summaries.
+    win_label: str = "P(win)"
 
     def evaluate(
         self,
@@ -352,6 +393,24 @@ class Rule:
             called_probability=p_called,
             kept_draws=keep,
         )
+
+    def check(self, candidates: Iterable[str], *, called: str | Iterable[str] | None = None) -> None:
+        """Raise :class:`~racecast.errors.ForecastInputError` if the rule cannot apply to these candidates.
+
+        Lets :func:`racecast.forecast` fail before fitting a model: wrong
+        columns for a measure, more seats than candidates, an unknown called name.
+
+        Examples
+        --------
+        >>> Threshold().check(("Yes", "No"), called="Yes")
+        >>> Seats(3).check(("A", "B"))
+        Traceback (most recent call last):
+        racecast.errors.ForecastInputError: the seats rule needs at least 3 candidates that are not pooled blocs, got ['A', 'B']
+        """
+        cands = tuple(str(c) for c in candidates)
+        eligible = np.array([not is_pooled(c) for c in cands])
+        self._check_candidates(cands, eligible)
+        self._parse_called(called, cands, eligible)
 
     # -- hooks ---------------------------------------------------------------
     def _min_eligible(self) -> int:
@@ -456,7 +515,7 @@ class Plurality(Rule):
     """
 
     recount_margin: float = _DEFAULT_RECOUNT_MARGIN
-    name: str = "plurality"
+    name: ClassVar[str] = "plurality"
 
     def __post_init__(self) -> None:
         _check_margin(self.recount_margin)
@@ -498,7 +557,8 @@ class Seats(Rule):
 
     n: int = 1
     recount_margin: float = _DEFAULT_RECOUNT_MARGIN
-    name: str = "seats"
+    name: ClassVar[str] = "seats"
+    win_label: ClassVar[str] = "P(seat)"
 
     def __post_init__(self) -> None:
         if isinstance(self.n, bool) or not isinstance(self.n, (int, np.integer)) or self.n < 1:
@@ -542,7 +602,8 @@ class TopTwo(Rule):
     """
 
     recount_margin: float = _DEFAULT_RECOUNT_MARGIN
-    name: str = "top_two"
+    name: ClassVar[str] = "top_two"
+    win_label: ClassVar[str] = "P(advance)"
 
     def __post_init__(self) -> None:
         _check_margin(self.recount_margin)
@@ -606,7 +667,8 @@ class Majority(Rule):
 
     threshold: float | Fraction | str = 0.5
     recount_margin: float = _DEFAULT_RECOUNT_MARGIN
-    name: str = "majority"
+    name: ClassVar[str] = "majority"
+    win_label: ClassVar[str] = "P(outright)"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "threshold", _as_fraction(self.threshold, "the majority threshold"))
@@ -719,7 +781,8 @@ class Threshold(Rule):
     no: str = "No"
     pass_at_line: bool | None = None
     recount_margin: float = _DEFAULT_RECOUNT_MARGIN
-    name: str = "threshold"
+    name: ClassVar[str] = "threshold"
+    win_label: ClassVar[str] = "P(pass/fail)"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "share", _as_fraction(self.share, "the threshold share"))
@@ -790,7 +853,7 @@ def resolve_rule(rule: str | Rule | None, *, seats: int | None = None) -> Rule:
     Examples
     --------
     >>> resolve_rule("threshold:2/3")
-    Threshold(share=Fraction(2, 3), yes='Yes', no='No', pass_at_line=None, recount_margin=0.005, name='threshold')
+    Threshold(share=Fraction(2, 3), yes='Yes', no='No', pass_at_line=None, recount_margin=0.005)
     >>> resolve_rule(None, seats=3).n
     3
     """
