@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from .count import Count
 from .errors import (
+    CalledRaceWarning,
     CorrectionWarning,
     CountFormatError,
     ForecastInputError,
@@ -29,6 +30,7 @@ from ._version import __version__
 from .forecast import Forecast, forecast
 from .io import example_path, read_count
 from .model import Priors
+from . import pooling, rules  # noqa: F401  (racecast.rules.Majority, racecast.pooling.pool_candidates)
 
 __all__ = [
     "Count",
@@ -45,5 +47,6 @@ __all__ = [
     "UnseenBatchTypeWarning",
     "StaleOutstandingWarning",
     "SamplerWarning",
+    "CalledRaceWarning",
     "__version__",
 ]
