@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from .count import Count
 from .errors import (
+    CalledRaceWarning,
     CorrectionWarning,
     CountFormatError,
     FeedWarning,
@@ -30,6 +31,7 @@ from ._version import __version__
 from .forecast import Forecast, forecast
 from .io import example_path, read_clarity, read_count, read_nyt2020
 from .model import Priors
+from . import pooling, rules  # noqa: F401  (racecast.rules.Majority, racecast.pooling.pool_candidates)
 
 __all__ = [
     "Count",
@@ -49,5 +51,6 @@ __all__ = [
     "StaleOutstandingWarning",
     "SamplerWarning",
     "FeedWarning",
+    "CalledRaceWarning",
     "__version__",
 ]

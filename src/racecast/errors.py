@@ -20,6 +20,7 @@ __all__ = [
     "StaleOutstandingWarning",
     "SamplerWarning",
     "FeedWarning",
+    "CalledRaceWarning",
 ]
 
 
@@ -97,3 +98,7 @@ class FeedWarning(RacecastWarning):
     racecast did with it (e.g. a negative "votes remaining" estimate read as 0);
     the published value is also kept in the count's ``note`` column.
     """
+
+
+class CalledRaceWarning(RacecastWarning):
+    """A called outcome happens in none of the simulated draws, so it had to be imposed."""
