@@ -218,6 +218,49 @@ def test_forecast_csv_has_one_row_per_candidate_with_the_documented_columns():
     assert (df["final_share_lower"] <= df["final_share_upper"]).all()
 
 
+THREE = """release,batch_type,Ada,Ben,Cy,outstanding_late_mail
+1,early_mail,5200,3900,900,
+2,late_mail,9800,8300,1900,6000
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "label", "rule"),
+    [
+        (["--rule", "top_two"], "P(advance)", "top_two"),
+        (["--seats", "2"], "P(seat)", "seats"),
+        (["--rule", "majority"], "P(outright)", "majority"),
+    ],
+)
+def test_forecast_rule_options_reach_the_forecast(tmp_path, args, label, rule):
+    p = write(tmp_path, THREE)
+    table = fast(p, *args)
+    assert table.exit_code == 0, table.output
+    assert label in table.stdout
+    doc = json.loads(fast(p, *args, "--format", "json").stdout)
+    assert doc["rule"].startswith(rule)
+
+
+def test_forecast_called_race_conditions_the_output():
+    result = fast(LA, "--as-of", "4", "--called", "Karen Bass", "--format", "json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["called"] == ["Karen Bass"]
+    assert 0 < doc["called_probability"] < 1
+    assert {c["name"]: c["win_probability"] for c in doc["candidates"]} == {
+        "Karen Bass": 1.0,
+        "Rick Caruso": 0.0,
+    }
+    table = fast(LA, "--as-of", "4", "--called", "Karen Bass")
+    assert "called: Karen Bass" in table.stdout
+
+
+def test_forecast_calling_an_unknown_candidate_is_bad_input():
+    result = fast(LA, "--called", "Nobody")
+    assert result.exit_code == EXIT_BAD_INPUT
+    assert "Nobody" in result.stderr
+
+
 def test_forecast_remaining_overrides_the_file(tmp_path):
     p = write(tmp_path, SMALL)
     result = fast(p, "--remaining", "late_mail=2000", "-r", "provisional=1_000", "--format", "json")

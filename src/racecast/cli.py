@@ -41,7 +41,6 @@ from .count import Count
 from .errors import ForecastInputError, RacecastError, RacecastWarning
 from .forecast import Forecast, forecast
 from .io import _count_problems, read_count
-from .rules import resolve_rule
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_FAILURE", "EXIT_OK", "app", "main"]
 
@@ -205,7 +204,7 @@ def _forecast_report(fc: Forecast, total_releases: int) -> tuple[str, Table, str
     table = Table()
     table.add_column("candidate")
     table.add_column("votes", justify="right")
-    table.add_column("P(win)", justify="right")
+    table.add_column(getattr(fc.rule, "win_label", "P(win)"), justify="right")
     table.add_column("final share", justify="right")
     table.add_column(f"{pct}% interval", justify="right")
     for c in fc.win_probability.sort_values(ascending=False).index:
@@ -223,6 +222,11 @@ def _forecast_report(fc: Forecast, total_releases: int) -> tuple[str, Table, str
         f"P(current leader {fc.leader} does not win): {fc.lead_change_probability:.3f}\n"
         f"outstanding: {outstanding or 'nothing'}"
     )
+    if fc.rule_result.called:
+        footer += (
+            f"\ncalled: {' and '.join(fc.rule_result.called)} (every number above is conditional on it; "
+            f"the model alone gave it {fc.rule_result.called_probability:.3f})"
+        )
     return heading, table, footer
 
 
@@ -281,7 +285,33 @@ def forecast_command(
             show_default=False,
         ),
     ] = None,
-    rule: Annotated[str, typer.Option(help="Contest rule.")] = "plurality",
+    rule: Annotated[
+        str,
+        typer.Option(
+            help="Contest rule: plurality, majority (or majority:0.4), top_two, seats:N, threshold (or threshold:2/3)."
+        ),
+    ] = "plurality",
+    seats: Annotated[
+        int | None, typer.Option(help="Seats of a multi-seat contest (the top N win).", show_default=False)
+    ] = None,
+    called: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--called",
+            metavar="NAME",
+            help="An outcome called by an authority (repeat for several winners); every number is then "
+            "conditional on it.",
+            show_default=False,
+        ),
+    ] = None,
+    min_share: Annotated[
+        float | None,
+        typer.Option(
+            "--min-share",
+            help="Pool candidates below this share of the votes counted so far into one 'Other' column.",
+            show_default=False,
+        ),
+    ] = None,
     engine: Annotated[
         Engine, typer.Option(help="nuts: PyMC sampler; fast: exact Gaussian grid engine.")
     ] = Engine.nuts,
@@ -308,10 +338,6 @@ def forecast_command(
         full = read_count(file)
         count = _as_of(full, as_of)
         rem = _parse_remaining(remaining)
-        try:
-            rule_obj = resolve_rule(rule)
-        except ValueError as exc:
-            raise ForecastInputError(f"--rule: {exc}") from None
         err = _stderr()
         busy = (
             err.status(f"fitting the batch-type model ({engine.value}, {draws} draws)...")
@@ -325,7 +351,10 @@ def forecast_command(
                 seed=seed,
                 draws=draws,
                 engine=engine.value,
-                rule=rule_obj,
+                rule=rule,
+                seats=seats,
+                called=called or None,
+                min_share=min_share,
                 interval=interval,
             )
         if output is OutputFormat.json:
