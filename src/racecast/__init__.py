@@ -21,6 +21,7 @@ from .errors import (
     ForecastInputError,
     RacecastError,
     RacecastWarning,
+    HistoryWarning,
     SamplerWarning,
     StaleOutstandingWarning,
     UnseenBatchTypeWarning,
@@ -29,12 +30,15 @@ from ._version import __version__
 from .forecast import Forecast, forecast
 from .io import example_path, read_count
 from .model import Priors
+from .prior import Prior, prior_from
 
 __all__ = [
     "Count",
     "forecast",
     "Forecast",
     "Priors",
+    "Prior",
+    "prior_from",
     "read_count",
     "example_path",
     "RacecastError",
@@ -45,5 +49,6 @@ __all__ = [
     "UnseenBatchTypeWarning",
     "StaleOutstandingWarning",
     "SamplerWarning",
+    "HistoryWarning",
     "__version__",
 ]

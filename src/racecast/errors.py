@@ -19,6 +19,7 @@ __all__ = [
     "UnseenBatchTypeWarning",
     "StaleOutstandingWarning",
     "SamplerWarning",
+    "HistoryWarning",
 ]
 
 
@@ -87,3 +88,7 @@ class StaleOutstandingWarning(RacecastWarning):
 
 class SamplerWarning(RacecastWarning):
     """The sampler's diagnostics (R-hat, ESS, divergences) indicate trouble."""
+
+
+class HistoryWarning(RacecastWarning):
+    """A count used to learn a prior from history may not be complete."""

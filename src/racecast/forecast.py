@@ -8,6 +8,7 @@ simulation of the remaining count (:mod:`racecast.simulate`), and a contest rule
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import warnings
 from collections.abc import Mapping
@@ -22,6 +23,7 @@ from ._version import __version__ as _version
 from .count import Count
 from .errors import ForecastInputError, SamplerWarning, StaleOutstandingWarning, UnseenBatchTypeWarning
 from .model import Posterior, Priors, build_model_data, check_diagnostics, fit_fast, fit_nuts
+from .prior import Prior
 from .rules import Rule, RuleResult, resolve_rule
 from .simulate import RemainingSpec, simulate_final
 
@@ -343,6 +345,7 @@ def forecast(
     interval: float = 0.9,
     outstanding_sd: float = DEFAULT_OUTSTANDING_SD,
     priors: Priors | None = None,
+    prior: Prior | None = None,
 ) -> Forecast:
     """Forecast a count that is still being counted.
 
@@ -370,6 +373,11 @@ def forecast(
         Relative sd of the outstanding estimates (default 0.15).
     priors
         Prior scales (default :class:`racecast.model.Priors`).
+    prior
+        What earlier counts say about how batch types lean (see
+        :func:`racecast.prior_from`): for the types it covers it replaces the
+        zero-mean ``N(0, sigma_type^2)`` hierarchy term of ``alpha_t - mu`` with
+        its own mean and sd.  Default: no history.
 
     Returns
     -------
@@ -400,6 +408,8 @@ def forecast(
         raise ForecastInputError(f"outstanding_sd must be >= 0, got {outstanding_sd!r}")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     rule_obj = resolve_rule(rule)
+    if prior is not None and not isinstance(prior, Prior):
+        raise ForecastInputError(f"prior must be a racecast.Prior (see racecast.prior_from), got {type(prior).__name__}")
     rem, notes = _resolve_remaining(count, remaining)
     types = list(count.batch_types)
     for t in rem.index:
@@ -407,10 +417,13 @@ def forecast(
             types.append(t)
     for t, row in rem.iterrows():
         if row.amount > 0 and not row.counted:
+            if prior is not None and t in prior.types:
+                source = "the prior from history (prior=) and the contest-wide mean of the other types"
+            else:
+                source = "the spread of the other types (sigma_type), so the forecast is correspondingly uncertain"
             msg = (
                 f"{count.name}: {row.amount:,.0f} {row.unit} of type {t!r} are outstanding but none has been "
-                f"counted yet; its lean comes from the spread of the other types (sigma_type), so the "
-                "forecast is correspondingly uncertain"
+                f"counted yet; its lean comes from {source}"
             )
             warnings.warn(msg, UnseenBatchTypeWarning, stacklevel=2)
             notes.append(msg)
@@ -423,6 +436,9 @@ def forecast(
     else:
         hint = dict(amounts)
     data = build_model_data(count, tuple(types), hint, priors)
+    if prior is not None:
+        p_mean, p_sd = prior.model_arrays(count.candidates, types)
+        data = dataclasses.replace(data, prior_mean=p_mean, prior_sd=p_sd)
     if engine == "fast":
         post = fit_fast(data, draws=int(draws), rng=rng)
     else:
@@ -442,6 +458,7 @@ def forecast(
         "seed": seed if isinstance(seed, (int, np.integer)) or seed is None else "generator",
         "outstanding_sd": float(outstanding_sd),
         "priors": (priors or Priors()).__dict__,
+        "prior": prior.to_dict() if prior is not None else None,
         "batch_types": list(types),
         "racecast_version": _version,
     }
