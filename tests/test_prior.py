@@ -99,8 +99,14 @@ def test_sides_map_a_multi_candidate_primary_onto_a_two_candidate_general():
 
 def test_types_can_be_restricted_and_renamed():
     count = csv_count(HISTORY)
-    only_late = racecast.prior_from(count, types=["early_mail", "late_mail"])
-    assert only_late.types == ("early_mail", "late_mail")
+    full = racecast.prior_from(count)
+    only_late = racecast.prior_from(count, types=["late_mail"])
+    assert only_late.types == ("late_mail",)
+    # covering fewer types does not move the contest centre
+    assert only_late.log_odds_shift("A", "B").loc["late_mail", "mean"] == pytest.approx(
+        full.log_odds_shift("A", "B").loc["late_mail", "mean"])
+    with pytest.raises(racecast.ForecastInputError, match="none of the requested types"):
+        racecast.prior_from(count, types=["absentee"])
     pooled = racecast.prior_from(count, types={"early_mail": "election_night", "vote_center": "election_night",
                                                "late_mail": "late_mail"})
     night = math.log((900 + 0.5) / (1100 + 0.5))

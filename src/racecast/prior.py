@@ -344,9 +344,7 @@ def _type_side_votes(
     for _, b in batches.iterrows():
         t = str(b["batch_type"])
         if type_map is not None:
-            if t not in type_map:
-                continue
-            t = type_map[t]
+            t = type_map.get(t, t)
         if t not in rows:
             types.append(t)
             rows[t] = np.zeros(len(sides))
@@ -403,9 +401,12 @@ def prior_from(
         side); several candidates on one side are summed.  Default: every
         candidate is its own side (the same names in every count).
     types
-        Batch types to learn: a list restricts to those types; a mapping
-        ``{history_type: type}`` also renames (several history types mapped to
-        one name are pooled).  Default: every type counted in the history.
+        Batch types the prior covers: a list keeps only those; a mapping
+        ``{history_type: type}`` keeps and renames them (several history types
+        mapped to one name are pooled into one type).  The contest centre is
+        always the mean over *every* type a history count has (after renaming),
+        so covering fewer types does not change what a shift means.  Default:
+        every type counted in the history.
     inflation
         Between-election change of a type's lean, sd in log-odds (> 0; default
         :data:`DEFAULT_INFLATION` = 0.25, about 6 share points near 50%).  It is
@@ -462,6 +463,7 @@ def prior_from(
         if isinstance(types, str):
             raise ForecastInputError(f"types must be a list of batch types, got the string {types!r}")
         type_map = {str(t): str(t) for t in types}
+    keep = None if type_map is None else set(type_map.values())
 
     per_count = []
     for c in counts:
@@ -495,7 +497,12 @@ def prior_from(
             "sides with sides={candidate: side}"
         )
     all_sides = list(per_count[0][2])
-    all_types = list(dict.fromkeys(t for p in per_count for t in p[1]))
+    all_types = [t for t in dict.fromkeys(t for p in per_count for t in p[1]) if keep is None or t in keep]
+    if not all_types:
+        raise ForecastInputError(
+            f"none of the requested types {sorted(keep or [])} was counted in the history; it has "
+            f"{sorted({t for p in per_count for t in p[1]})}"
+        )
     tau2 = inflation**2 / 2.0  # between-election variance of one election's lean around the common lean
     shift_out = np.zeros((len(all_types), len(all_sides)))
     sd_out = np.zeros(len(all_types))
