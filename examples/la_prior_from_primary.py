@@ -104,8 +104,10 @@ def main() -> None:
     print(prior, "\n")
 
     night = general[:3]
-    print(f"November election night: {night.release_ids[-1]} releases, Bass {night.totals['Karen Bass']:,}, "
-          f"Caruso {night.totals['Rick Caruso']:,}; late mail not counted yet.")
+    print(
+        f"November election night: {night.release_ids[-1]} releases, Bass {night.totals['Karen Bass']:,}, "
+        f"Caruso {night.totals['Rick Caruso']:,}; late mail not counted yet."
+    )
     header = f"{'':<22}  {'P(Bass)':>7}  {'Bass final share (90%)':<24}  late-mail lean (log-odds, sd)"
     print(header)
     print("-" * len(header))
@@ -113,13 +115,19 @@ def main() -> None:
         fc = quiet_forecast(night, seed=args.seed, prior=p, **settings)
         s = fc.final_share.loc["Karen Bass"]
         m, sd = late_mail_lean(fc)
-        print(f"{label:<22}  {fc.win_probability['Karen Bass']:>7.3f}  "
-              f"{100 * s['median']:4.1f}% [{100 * s['lower']:4.1f}%, {100 * s['upper']:4.1f}%]     {m:+.3f} ({sd:.3f})")
+        print(
+            f"{label:<22}  {fc.win_probability['Karen Bass']:>7.3f}  "
+            f"{100 * s['median']:4.1f}% [{100 * s['lower']:4.1f}%, {100 * s['upper']:4.1f}%]     {m:+.3f} ({sd:.3f})"
+        )
     late = general.votes[-1] - general.votes[2]
-    print(f"What November's late mail did (releases 4-10; release 10 rounded): log-odds "
-          f"{math.log(late[0] / late[1]):+.3f}; Bass finished near 54.8%.")
-    print("Provisional ballots are outstanding but never counted here; the primary has no provisional "
-          "type, so they keep the default hierarchy.\n")
+    print(
+        f"What November's late mail did (releases 4-10; release 10 rounded): log-odds "
+        f"{math.log(late[0] / late[1]):+.3f}; Bass finished near 54.8%."
+    )
+    print(
+        "Provisional ballots are outstanding but never counted here; the primary has no provisional "
+        "type, so they keep the default hierarchy.\n"
+    )
 
     print("Replay of the whole November count (one forecast per release with an outstanding estimate):")
     runs = [
@@ -133,12 +141,18 @@ def main() -> None:
     how = ""
     for label, p in runs:
         probs, brier, log_loss, how = replay_scores(general, seed=args.seed, prior=p, **settings)
-        table[label] = {**{f"P(Bass) r{r}": v for r, v in probs.items()}, "Brier": brier, "log loss": log_loss}
+        table[label] = {
+            **{f"P(Bass) r{r}": v for r, v in probs.items()},
+            "Brier": brier,
+            "log loss": log_loss,
+        }
     out = pd.DataFrame(table).T
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(out.round(3).to_string())
-    print(f"(computed with {how}; Brier in [0, 2], log loss in nats; lower is better. The sensitivity rows are "
-          "reported as they came out, not chosen.)")
+    print(
+        f"(computed with {how}; Brier in [0, 2], log loss in nats; lower is better. The sensitivity rows are "
+        "reported as they came out, not chosen.)"
+    )
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ import pandas as pd
 from .count import Count
 from .errors import ForecastInputError, HistoryWarning
 
-__all__ = ["Prior", "prior_from", "DEFAULT_INFLATION"]
+__all__ = ["DEFAULT_INFLATION", "Prior", "prior_from"]
 
 #: Default between-election change of a type's lean, sd in log-odds (about 6
 #: share points near 50%).  A judgement, not an estimate: about half the typical
@@ -226,7 +226,10 @@ class Prior:
             "format_version": _FORMAT_VERSION,
             "types": list(self.types),
             "sides": list(self.sides),
-            "shift": {t: {s: float(self.shift[i, j]) for j, s in enumerate(self.sides)} for i, t in enumerate(self.types)},
+            "shift": {
+                t: {s: float(self.shift[i, j]) for j, s in enumerate(self.sides)}
+                for i, t in enumerate(self.types)
+            },
             "sd": {t: float(self.sd[i]) for i, t in enumerate(self.types)},
             "candidate_sides": dict(self.candidate_sides),
             "inflation": float(self.inflation),
@@ -270,9 +273,7 @@ class Prior:
         )
 
     # ------------------------------------------------------------ model hook
-    def model_arrays(
-        self, candidates: Sequence[str], types: Sequence[str]
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def model_arrays(self, candidates: Sequence[str], types: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """The prior in the model's coordinates for one contest.
 
         Parameters
@@ -516,8 +517,12 @@ def prior_from(
                 "count": c.name.replace("\\", "/").rsplit("/", 1)[-1],
                 "releases": len(c),
                 "candidates_left_out": left_out,
-                "votes": {t: {s: int(votes[i, j]) for j, s in enumerate(all_sides)} for i, t in enumerate(t_list)},
-                "shift": {t: {s: float(shift[i, j]) for j, s in enumerate(all_sides)} for i, t in enumerate(t_list)},
+                "votes": {
+                    t: {s: int(votes[i, j]) for j, s in enumerate(all_sides)} for i, t in enumerate(t_list)
+                },
+                "shift": {
+                    t: {s: float(shift[i, j]) for j, s in enumerate(all_sides)} for i, t in enumerate(t_list)
+                },
                 "sampling_sd": {t: float(samp_sd[i]) for i, t in enumerate(t_list)},
             }
         )
