@@ -450,3 +450,27 @@ def test_nuts_uses_the_prior_like_the_fast_engine():
     assert nuts.final_share.loc["A", "median"] == pytest.approx(
         fast.final_share.loc["A", "median"], abs=0.005
     )
+
+
+def test_a_pooled_bloc_takes_the_side_its_members_share():
+    count = csv_count(
+        """release,batch_type,Ann,Bob,Cyd,Dee,outstanding_late_mail
+1,early_mail,5000,4800,100,90,8000
+2,vote_center,9000,9900,210,200,8000
+"""
+    )
+    prior = racecast.Prior(
+        types=("late_mail",), sides=("left", "right"), shift=[[0.4, 0.0]], sd=[0.2],
+        candidate_sides={"Ann": "left", "Bob": "right", "Cyd": "left", "Dee": "left"},
+    )  # fmt: skip
+    fc = quiet_forecast(count, seed=1, engine="fast", draws=2000, min_share=0.05, prior=prior)
+    assert fc.candidates == ("Ann", "Bob", "Other (2 candidates)")
+    rel = fc.posterior.alpha[:, fc.posterior_types.index("late_mail")] - fc.posterior.mu
+    # Ann and the bloc are both 'left': the prior puts no lean between them, 0.4 against Bob
+    assert (rel[:, 0] - rel[:, 2]).mean() == pytest.approx(0.0, abs=0.02)
+    assert (rel[:, 0] - rel[:, 1]).mean() == pytest.approx(0.4, abs=0.02)
+    split = dataclasses.replace(
+        prior, candidate_sides={"Ann": "left", "Bob": "right", "Cyd": "left", "Dee": "right"}
+    )
+    with pytest.raises(racecast.ForecastInputError, match="pooled bloc needs"):
+        quiet_forecast(count, seed=1, engine="fast", min_share=0.05, prior=split)

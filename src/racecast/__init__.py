@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from .count import Count
 from .errors import (
+    CalledRaceWarning,
     CorrectionWarning,
     CountFormatError,
     ForecastInputError,
@@ -31,6 +32,7 @@ from .forecast import Forecast, forecast
 from .io import example_path, read_count
 from .model import Priors
 from .prior import Prior, prior_from
+from . import pooling, rules  # noqa: F401  (racecast.rules.Majority, racecast.pooling.pool_candidates)
 
 __all__ = [
     "Count",
@@ -50,5 +52,6 @@ __all__ = [
     "StaleOutstandingWarning",
     "SamplerWarning",
     "HistoryWarning",
+    "CalledRaceWarning",
     "__version__",
 ]

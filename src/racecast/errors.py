@@ -20,6 +20,7 @@ __all__ = [
     "StaleOutstandingWarning",
     "SamplerWarning",
     "HistoryWarning",
+    "CalledRaceWarning",
 ]
 
 
@@ -92,3 +93,7 @@ class SamplerWarning(RacecastWarning):
 
 class HistoryWarning(RacecastWarning):
     """A count used to learn a prior from history may not be complete."""
+
+
+class CalledRaceWarning(RacecastWarning):
+    """A called outcome happens in none of the simulated draws, so it had to be imposed."""

@@ -273,7 +273,13 @@ class Prior:
         )
 
     # ------------------------------------------------------------ model hook
-    def model_arrays(self, candidates: Sequence[str], types: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    def model_arrays(
+        self,
+        candidates: Sequence[str],
+        types: Sequence[str],
+        *,
+        members: Mapping[str, Sequence[str]] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The prior in the model's coordinates for one contest.
 
         Parameters
@@ -282,6 +288,9 @@ class Prior:
             The contest's candidates (each must map to one of :attr:`sides`).
         types
             The batch types the model carries.
+        members
+            For a bloc pooling several candidates (``forecast(min_share=...)``),
+            the names it pools: the bloc takes their side when they all share one.
 
         Returns
         -------
@@ -299,6 +308,17 @@ class Prior:
             the types.
         """
         side_of = [self.candidate_sides.get(c, c) for c in candidates]
+        for i, c in enumerate(candidates):
+            names = (members or {}).get(c)
+            if side_of[i] not in self.sides and names:
+                own = {self.candidate_sides.get(m, m) for m in names}
+                if len(own) != 1 or not own <= set(self.sides):
+                    raise ForecastInputError(
+                        f"{c!r} pools {list(names)}, whose sides are {sorted(own)}; with a prior a pooled bloc needs "
+                        f"one side of {list(self.sides)}: map its members to one side in prior_from(sides=...) "
+                        "or lower min_share so that they are not pooled"
+                    )
+                side_of[i] = own.pop()
         missing = [c for c, s in zip(candidates, side_of) if s not in self.sides]
         if missing:
             raise ForecastInputError(
