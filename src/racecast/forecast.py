@@ -167,8 +167,9 @@ class Forecast:
 
     @property
     def final_margin(self) -> np.ndarray:
-        """Simulated final margin (share points x 100) of the forecast favourite over the runner-up."""
-        fav = int(np.argmax(self.win_probability.to_numpy()))
+        """Simulated final margin, in share points, of the candidate with the highest median
+        final share over the best of the others (meaningful under every rule)."""
+        fav = int(np.argmax(np.median(self._final_shares, axis=0)))
         others = np.delete(self._final_shares, fav, axis=1)
         return 100.0 * (self._final_shares[:, fav] - others.max(axis=1))
 
