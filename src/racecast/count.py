@@ -25,7 +25,7 @@ import pandas as pd
 
 from .errors import CorrectionWarning, CountFormatError
 
-__all__ = ["Count", "RESERVED_COLUMNS", "OUTSTANDING_PREFIX", "MAX_NUMBER"]
+__all__ = ["MAX_NUMBER", "OUTSTANDING_PREFIX", "RESERVED_COLUMNS", "Count"]
 
 #: Columns with a fixed meaning; every other column is a candidate.
 RESERVED_COLUMNS = ("release", "released_at", "batch_type", "ballots_counted", "source", "note")
