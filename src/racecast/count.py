@@ -610,9 +610,9 @@ def _parse_number(
         raise CountFormatError(_number_problem(s, raw, what=what, whole=whole), source=source, row=row, column=column)
     digits = s.split(".")[0].lstrip("0")
     if len(digits) > len(str(maximum)) or (whole and int(digits or "0") > maximum) or float(s) > maximum:
-        shown = s if len(s) <= 30 else s[:27] + "..."
+        shown = repr(raw) if len(s) <= 40 else repr(s[:37] + "...")
         raise CountFormatError(
-            f"{what} is implausibly large ({shown}); the largest accepted is {maximum:,}. "
+            f"{what} is implausibly large, got {shown}; the largest accepted is {maximum:,}. "
             "Check for cells run together or an identifier in the wrong column",
             source=source,
             row=row,

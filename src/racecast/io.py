@@ -123,9 +123,10 @@ def _parse_csv_text(text: str, label: str) -> Count:
     header: list[str] | None = None
     rows: list[list[str]] = []
     lines: list[int] = []
+    end = 0  # a record runs from the line after the previous one ends (a quoted field may span lines)
     try:
         for record in reader:
-            line = reader.line_num
+            line, end = end + 1, reader.line_num
             if not record or all(not f.strip() for f in record):
                 continue  # blank lines separate nothing in a CSV; they hold no data
             if header is None:
