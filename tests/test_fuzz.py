@@ -32,9 +32,9 @@ from hypothesis import strategies as st
 import racecast
 from racecast import Count, CountFormatError, RacecastWarning
 
-MUTATED_CSV_FUZZ = 1500
+MUTATED_CSV_FUZZ = 1000
 CELL_ORACLE_FUZZ = 1000
-RAW_TEXT_FUZZ = 1000
+RAW_TEXT_FUZZ = 500
 RAW_BYTES_FUZZ = 300
 FRAME_FUZZ = 1000
 VALID_CSV_CASES = 300
