@@ -307,6 +307,19 @@ def test_outstanding_that_increases_uses_the_latest_report():
     assert_valid(fc)
 
 
+def test_an_outstanding_estimate_older_than_later_releases_of_its_type_warns_and_is_used_as_reported():
+    count = csv_count(
+        "batch_type,Ann,Bob,outstanding_late_mail\nearly_mail,100,80,300\nlate_mail,150,160,\nlate_mail,200,190,\n"
+    )
+    with pytest.warns(racecast.StaleOutstandingWarning, match="last reported at release 1"):
+        fc = racecast.forecast(count, engine="fast", seed=1, draws=500)
+    assert fc.remaining.loc["late_mail", "amount"] == 300
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", racecast.StaleOutstandingWarning)
+        fc = racecast.forecast(count, engine="fast", seed=1, draws=500, remaining={"late_mail": 120})
+    assert fc.remaining.loc["late_mail", "amount"] == 120
+
+
 def test_a_forecast_never_changes_the_count():
     with pytest.warns(CorrectionWarning):
         count = csv_count(CORRECTED)
