@@ -16,11 +16,13 @@ from __future__ import annotations
 
 from .count import Count
 from .errors import (
+    CalledRaceWarning,
     CorrectionWarning,
     CountFormatError,
     ForecastInputError,
     RacecastError,
     RacecastWarning,
+    HistoryWarning,
     SamplerWarning,
     StaleOutstandingWarning,
     UnseenBatchTypeWarning,
@@ -29,12 +31,16 @@ from ._version import __version__
 from .forecast import Forecast, forecast
 from .io import example_path, read_count
 from .model import Priors
+from .prior import Prior, prior_from
+from . import pooling, rules  # noqa: F401  (racecast.rules.Majority, racecast.pooling.pool_candidates)
 
 __all__ = [
     "Count",
     "forecast",
     "Forecast",
     "Priors",
+    "Prior",
+    "prior_from",
     "read_count",
     "example_path",
     "RacecastError",
@@ -45,5 +51,7 @@ __all__ = [
     "UnseenBatchTypeWarning",
     "StaleOutstandingWarning",
     "SamplerWarning",
+    "HistoryWarning",
+    "CalledRaceWarning",
     "__version__",
 ]

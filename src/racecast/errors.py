@@ -19,6 +19,8 @@ __all__ = [
     "UnseenBatchTypeWarning",
     "StaleOutstandingWarning",
     "SamplerWarning",
+    "HistoryWarning",
+    "CalledRaceWarning",
 ]
 
 
@@ -87,3 +89,11 @@ class StaleOutstandingWarning(RacecastWarning):
 
 class SamplerWarning(RacecastWarning):
     """The sampler's diagnostics (R-hat, ESS, divergences) indicate trouble."""
+
+
+class HistoryWarning(RacecastWarning):
+    """A count used to learn a prior from history may not be complete."""
+
+
+class CalledRaceWarning(RacecastWarning):
+    """A called outcome happens in none of the simulated draws, so it had to be imposed."""
