@@ -49,20 +49,95 @@ _SNAKE = re.compile(r"[a-z][a-z0-9_]*")
 _LIMIT = 10**10
 
 NAMES = [
-    "Karen Bass", "Rick Caruso", "Zoë Lofgren", "李明", "José Núñez", "O'Brien", "Smith, Jr.",
-    'Ann "Nan" Lee', "محمد علي", "Ö", "Write-in", "A", "B", "Ōkubo", "Ελένη", "x" * 60,
+    "Karen Bass",
+    "Rick Caruso",
+    "Zoë Lofgren",
+    "李明",
+    "José Núñez",
+    "O'Brien",
+    "Smith, Jr.",
+    'Ann "Nan" Lee',
+    "محمد علي",
+    "Ö",
+    "Write-in",
+    "A",
+    "B",
+    "Ōkubo",
+    "Ελένη",
+    "x" * 60,
 ]
 TYPES = ["early_mail", "vote_center", "election_day", "late_mail", "provisional", "mixed", "t2"]
 NASTY_CELLS = [
-    "", " ", "nan", "NaN", "inf", "-inf", "Infinity", "1e5", "1E+05", "1.5", "-3", "+4", "1,234", "1.234.567",
-    "1 234", "1'234", "1_000", "١٢٣", "１２", "0x10", "12.0", "12.", "007", "99999999999999999999999",
-    str(_LIMIT), str(_LIMIT + 1), "\ufeff12", "12\x00", '"', "None", "null", "N/A", "#VALUE!", "—", "½", "²",
-    "True", " 42 ", "4\u00a0000", "\t5", "５", ".5", "0.0", "1.0e3", "--1", "1-", "١.٠",
+    "",
+    " ",
+    "nan",
+    "NaN",
+    "inf",
+    "-inf",
+    "Infinity",
+    "1e5",
+    "1E+05",
+    "1.5",
+    "-3",
+    "+4",
+    "1,234",
+    "1.234.567",
+    "1 234",
+    "1'234",
+    "1_000",
+    "١٢٣",
+    "１２",
+    "0x10",
+    "12.0",
+    "12.",
+    "007",
+    "99999999999999999999999",
+    str(_LIMIT),
+    str(_LIMIT + 1),
+    "\ufeff12",
+    "12\x00",
+    '"',
+    "None",
+    "null",
+    "N/A",
+    "#VALUE!",
+    "—",
+    "½",
+    "²",
+    "True",
+    " 42 ",
+    "4\u00a0000",
+    "\t5",
+    "５",
+    ".5",
+    "0.0",
+    "1.0e3",
+    "--1",
+    "1-",
+    "١.٠",
 ]
 JUNK_HEADERS = [
-    "", " ", "batch_type", "Batch Type", "release", "Release", "released_at", "note", "Source",
-    "outstanding_late_mail", "Outstanding late mail", "outstanding_", "outstanding_Late Mail",
-    "ballots_counted", "\ufeffbatch_type", "Ann\u200b", "Zoe\u0308", "Zoë", "A\tB", "A;B", "Karen Bass",
+    "",
+    " ",
+    "batch_type",
+    "Batch Type",
+    "release",
+    "Release",
+    "released_at",
+    "note",
+    "Source",
+    "outstanding_late_mail",
+    "Outstanding late mail",
+    "outstanding_",
+    "outstanding_Late Mail",
+    "ballots_counted",
+    "\ufeffbatch_type",
+    "Ann\u200b",
+    "Zoe\u0308",
+    "Zoë",
+    "A\tB",
+    "A;B",
+    "Karen Bass",
 ]
 
 
@@ -82,7 +157,12 @@ def _text_cell() -> st.SearchStrategy[str]:
 def valid_tables(draw: st.DrawFn) -> dict:
     k = draw(st.integers(2, 5))
     names = draw(
-        st.lists(st.sampled_from(NAMES), min_size=k, max_size=k, unique_by=lambda s: unicodedata.normalize("NFC", s))
+        st.lists(
+            st.sampled_from(NAMES),
+            min_size=k,
+            max_size=k,
+            unique_by=lambda s: unicodedata.normalize("NFC", s),
+        )
     )
     n = draw(st.integers(1, 6))
     steps = draw(st.lists(st.lists(st.integers(0, 5000), min_size=k, max_size=k), min_size=n, max_size=n))
@@ -111,8 +191,14 @@ def _rows(table: dict) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
-def _to_csv(header: list[str], rows: list[list[str]], *, crlf: bool = False, bom: bool = False,
-            blank_after: tuple[int, ...] = ()) -> str:
+def _to_csv(
+    header: list[str],
+    rows: list[list[str]],
+    *,
+    crlf: bool = False,
+    bom: bool = False,
+    blank_after: tuple[int, ...] = (),
+) -> str:
     end = "\r\n" if crlf else "\n"
 
     def line(fields: list[str]) -> str:
@@ -185,7 +271,9 @@ def _csv_fields(text: str) -> set[str]:
 # ---------------------------------------------------------------------------
 @settings(FUZZ, max_examples=VALID_CSV_CASES)
 @given(valid_tables(), st.booleans(), st.booleans(), st.sets(st.integers(0, 5), max_size=3))
-def test_a_valid_table_reads_back_exactly_whatever_the_line_endings_bom_and_blank_lines(table, crlf, bom, blanks):
+def test_a_valid_table_reads_back_exactly_whatever_the_line_endings_bom_and_blank_lines(
+    table, crlf, bom, blanks
+):
     header, rows = _rows(table)
     text = _to_csv(header, rows, crlf=crlf, bom=bom, blank_after=tuple(blanks))
     count = _read(text)
@@ -207,21 +295,36 @@ def mutated_csv(draw: st.DrawFn) -> str:
     header, rows = _rows(table)
     rows = [list(r) for r in rows]
     for _ in range(draw(st.integers(1, 3))):
-        op = draw(st.sampled_from([
-            "cell", "cell", "cell", "header", "drop_col", "dup_col", "drop_row", "dup_row", "add_field",
-            "cut_field", "no_rows",
-        ]))
+        op = draw(
+            st.sampled_from(
+                [
+                    "cell",
+                    "cell",
+                    "cell",
+                    "header",
+                    "drop_col",
+                    "dup_col",
+                    "drop_row",
+                    "dup_row",
+                    "add_field",
+                    "cut_field",
+                    "no_rows",
+                ]
+            )
+        )
         width = len(header)
         if op == "cell" and rows:
             i, j = draw(st.integers(0, len(rows) - 1)), draw(st.integers(0, len(rows[0]) - 1))
             if j < len(rows[i]):
                 rows[i][j] = draw(_text_cell())
         elif op == "header":
-            header[draw(st.integers(0, width - 1))] = draw(st.one_of(st.sampled_from(JUNK_HEADERS), st.text(max_size=6)))
+            header[draw(st.integers(0, width - 1))] = draw(
+                st.one_of(st.sampled_from(JUNK_HEADERS), st.text(max_size=6))
+            )
         elif op == "drop_col" and width > 1:
             j = draw(st.integers(0, width - 1))
             header.pop(j)
-            rows = [r[:j] + r[j + 1:] for r in rows]
+            rows = [r[:j] + r[j + 1 :] for r in rows]
         elif op == "dup_col":
             j = draw(st.integers(0, width - 1))
             header.append(header[j])
@@ -239,7 +342,9 @@ def mutated_csv(draw: st.DrawFn) -> str:
         elif op == "no_rows":
             rows = []
     text = _to_csv(header, rows, crlf=draw(st.booleans()), bom=draw(st.booleans()))
-    raw_op = draw(st.sampled_from(["none", "none", "semicolon", "tab", "truncate", "junk_line", "char", "quote"]))
+    raw_op = draw(
+        st.sampled_from(["none", "none", "semicolon", "tab", "truncate", "junk_line", "char", "quote"])
+    )
     if raw_op == "semicolon":
         text = text.replace(",", ";")
     elif raw_op == "tab":
@@ -252,7 +357,7 @@ def mutated_csv(draw: st.DrawFn) -> str:
         text = "\n".join(lines)
     elif raw_op == "char" and text:
         pos = draw(st.integers(0, len(text) - 1))
-        text = text[:pos] + draw(st.characters()) + text[pos + 1:]
+        text = text[:pos] + draw(st.characters()) + text[pos + 1 :]
     elif raw_op == "quote" and text:
         pos = draw(st.integers(0, len(text)))
         text = text[:pos] + '"' + text[pos:]
@@ -275,7 +380,9 @@ def one_bad_cell(draw: st.DrawFn) -> tuple[dict, int, str, str]:
     i = draw(st.integers(0, len(table["types"]) - 1))
     kinds = ["votes", "batch_type"] + (["outstanding"] if "outstanding_late_mail" in table["extra"] else [])
     kind = draw(st.sampled_from(kinds))
-    token = draw(st.one_of(_text_cell(), st.integers(0, 10**11).map(str), st.sampled_from(TYPES + ["Late Mail"])))
+    token = draw(
+        st.one_of(_text_cell(), st.integers(0, 10**11).map(str), st.sampled_from(TYPES + ["Late Mail"]))
+    )
     return table, i, kind, token
 
 
@@ -317,16 +424,20 @@ def test_a_cell_is_accepted_exactly_when_the_documented_grammar_accepts_it(case,
         breaks = sum(len(re.findall(r"\r\n|\r|\n", f)) for r in rows[:i] for f in r)  # multi-line notes
         assert out.row == i + 2 + breaks, "the row is the physical line where the release starts"
         assert out.column == header[j].strip()
-        assert repr(token) in out.reason or repr(s) in out.reason or s == "", "the message quotes the bad value"
+        assert repr(token) in out.reason or repr(s) in out.reason or s == "", (
+            "the message quotes the bad value"
+        )
 
 
 @settings(FUZZ, max_examples=RAW_TEXT_FUZZ)
-@given(st.one_of(
-    st.text(max_size=200),
-    st.lists(st.lists(_text_cell(), max_size=5), max_size=5).map(
-        lambda rows: "\n".join(",".join(r) for r in [["batch_type", "A", "B"], *rows])
-    ),
-))
+@given(
+    st.one_of(
+        st.text(max_size=200),
+        st.lists(st.lists(_text_cell(), max_size=5), max_size=5).map(
+            lambda rows: "\n".join(",".join(r) for r in [["batch_type", "A", "B"], *rows])
+        ),
+    )
+)
 def test_arbitrary_text_never_crashes_the_reader(text):
     out = _read(text)
     if isinstance(out, CountFormatError):
@@ -336,12 +447,16 @@ def test_arbitrary_text_never_crashes_the_reader(text):
 
 
 @settings(FUZZ, max_examples=RAW_BYTES_FUZZ)
-@given(st.one_of(
-    st.binary(max_size=200),
-    st.sampled_from(["batch_type,Zoë,B\nearly_mail,1,2\n"]).flatmap(
-        lambda t: st.sampled_from([t.encode("utf-16"), t.encode("latin-1"), t.encode("utf-8-sig"), t.encode("cp1252")])
-    ),
-))
+@given(
+    st.one_of(
+        st.binary(max_size=200),
+        st.sampled_from(["batch_type,Zoë,B\nearly_mail,1,2\n"]).flatmap(
+            lambda t: st.sampled_from(
+                [t.encode("utf-16"), t.encode("latin-1"), t.encode("utf-8-sig"), t.encode("cp1252")]
+            )
+        ),
+    )
+)
 def test_arbitrary_bytes_are_read_as_utf8_or_refused(raw):
     out = _read(raw)
     if isinstance(out, CountFormatError):
@@ -355,9 +470,35 @@ def test_arbitrary_bytes_are_read_as_utf8_or_refused(raw):
 # Count.from_frame
 # ---------------------------------------------------------------------------
 ODD_VALUES = [
-    None, np.nan, pd.NA, pd.NaT, float("inf"), -float("inf"), -1, 1.5, 2**70, 1e20, "12", "1,234", " 7 ", True,
-    b"12", np.int64(5), np.float64(7.0), np.float32(3.0), Decimal("3"), Decimal("NaN"), [1], "", "late mail",
-    "early_mail", "Zoë", 0, 12.0, pd.Timestamp("2024-11-05", tz="UTC"), np.uint64(2**63),
+    None,
+    np.nan,
+    pd.NA,
+    pd.NaT,
+    float("inf"),
+    -float("inf"),
+    -1,
+    1.5,
+    2**70,
+    1e20,
+    "12",
+    "1,234",
+    " 7 ",
+    True,
+    b"12",
+    np.int64(5),
+    np.float64(7.0),
+    np.float32(3.0),
+    Decimal(3),
+    Decimal("NaN"),
+    [1],
+    "",
+    "late mail",
+    "early_mail",
+    "Zoë",
+    0,
+    12.0,
+    pd.Timestamp("2024-11-05", tz="UTC"),
+    np.uint64(2**63),
 ]
 
 
@@ -374,7 +515,9 @@ def odd_frames(draw: st.DrawFn) -> tuple[pd.DataFrame, object]:
         times = [pd.Timestamp("2024-11-05T10:00Z") + pd.Timedelta(hours=int(r)) for r in df["release"]]
         df["released_at"] = pd.Series(times, dtype=object)
     for _ in range(draw(st.integers(1, 3))):
-        op = draw(st.sampled_from(["cell", "cell", "cell", "drop_row", "dup_row", "drop_col", "rename", "shuffle"]))
+        op = draw(
+            st.sampled_from(["cell", "cell", "cell", "drop_row", "dup_row", "drop_col", "rename", "shuffle"])
+        )
         if op == "cell":
             col = draw(st.sampled_from(list(df.columns)))
             df.at[draw(st.integers(0, len(df) - 1)), col] = draw(st.sampled_from(ODD_VALUES))
@@ -385,14 +528,21 @@ def odd_frames(draw: st.DrawFn) -> tuple[pd.DataFrame, object]:
         elif op == "drop_col":
             df = df.drop(columns=[draw(st.sampled_from(list(df.columns)))])
         elif op == "rename":
-            df = df.rename(columns={draw(st.sampled_from(list(df.columns))): draw(st.sampled_from(JUNK_HEADERS))})
+            df = df.rename(
+                columns={draw(st.sampled_from(list(df.columns))): draw(st.sampled_from(JUNK_HEADERS))}
+            )
         elif op == "shuffle":
             df = df.sample(frac=1.0, random_state=draw(st.integers(0, 100))).reset_index(drop=True)
-    outstanding = draw(st.one_of(
-        st.none(),
-        st.dictionaries(st.sampled_from(TYPES + ["Late Mail", ""]), st.sampled_from(ODD_VALUES + [100, 2500.5]),
-                        max_size=2),
-    ))
+    outstanding = draw(
+        st.one_of(
+            st.none(),
+            st.dictionaries(
+                st.sampled_from(TYPES + ["Late Mail", ""]),
+                st.sampled_from(ODD_VALUES + [100, 2500.5]),
+                max_size=2,
+            ),
+        )
+    )
     return df, outstanding
 
 
@@ -409,7 +559,9 @@ def test_an_odd_frame_becomes_a_count_or_an_error_pointing_at_its_row_and_column
     assert not [w for w in caught if not issubclass(w.category, RacecastWarning)]
     if isinstance(out, Count):
         _check_count(out)
-        tidy = df.assign(release=df["release"].map(str), candidate=df["candidate"].map(lambda c: str(c).strip()))
+        tidy = df.assign(
+            release=df["release"].map(str), candidate=df["candidate"].map(lambda c: str(c).strip())
+        )
         for (r, c), v in tidy.set_index(["release", "candidate"])["votes"].items():
             i = int(np.flatnonzero(out.release_ids == int(float(r)))[0])
             assert out.votes[i, out.candidates.index(c)] == int(float(str(v).strip()))

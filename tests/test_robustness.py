@@ -170,10 +170,14 @@ def test_a_quoted_multiline_note_does_not_shift_the_reported_row():
 
 
 def test_from_frame_points_at_the_tidy_row_and_column():
-    tidy = pd.DataFrame({
-        "release": [1, 1, 2, 2], "batch_type": ["early_mail"] * 2 + ["late_mail"] * 2,
-        "candidate": ["Ann", "Bob"] * 2, "votes": [10, 20, 30, np.nan],
-    })
+    tidy = pd.DataFrame(
+        {
+            "release": [1, 1, 2, 2],
+            "batch_type": ["early_mail"] * 2 + ["late_mail"] * 2,
+            "candidate": ["Ann", "Bob"] * 2,
+            "votes": [10, 20, 30, np.nan],
+        }
+    )
     with pytest.raises(CountFormatError) as info:
         racecast.Count.from_frame(tidy)
     assert (info.value.row, info.value.column) == (5, "votes") and "Bob" in str(info.value)
@@ -279,19 +283,27 @@ def test_a_duplicated_release_number_is_refused():
 
 
 def test_a_candidate_with_no_votes_is_valid_and_all_but_never_wins():
-    fc = fast(csv_count("batch_type,Ann,Bob,Cy,outstanding_late_mail\nearly_mail,100,80,0,\nlate_mail,200,190,0,300\n"))
+    fc = fast(
+        csv_count(
+            "batch_type,Ann,Bob,Cy,outstanding_late_mail\nearly_mail,100,80,0,\nlate_mail,200,190,0,300\n"
+        )
+    )
     assert_valid(fc)
     assert fc.win_probability["Cy"] < 0.01
 
 
 def test_a_batch_type_seen_once_is_learnt_from():
-    fc = fast(csv_count("batch_type,Ann,Bob,outstanding_provisional\nearly_mail,100,80,\nprovisional,110,95,50\n"))
+    fc = fast(
+        csv_count("batch_type,Ann,Bob,outstanding_provisional\nearly_mail,100,80,\nprovisional,110,95,50\n")
+    )
     assert_valid(fc)
     assert "provisional" in fc.posterior_types
 
 
 def test_outstanding_for_a_type_never_counted_warns_and_still_forecasts():
-    count = csv_count("batch_type,Ann,Bob,outstanding_provisional\nearly_mail,100,80,\nlate_mail,150,160,300\n")
+    count = csv_count(
+        "batch_type,Ann,Bob,outstanding_provisional\nearly_mail,100,80,\nlate_mail,150,160,300\n"
+    )
     with pytest.warns(UnseenBatchTypeWarning, match="provisional"):
         fc = racecast.forecast(count, engine="fast", seed=1, draws=1000)
     assert_valid(fc)
@@ -355,7 +367,9 @@ def test_unusable_arguments_are_forecast_input_errors(kwargs, match):
 # Extremes
 # ---------------------------------------------------------------------------
 def test_ten_votes_in_all():
-    assert_valid(fast(csv_count("batch_type,Ann,Bob,outstanding_late_mail\nearly_mail,3,2,\nlate_mail,5,5,4\n")))
+    assert_valid(
+        fast(csv_count("batch_type,Ann,Bob,outstanding_late_mail\nearly_mail,3,2,\nlate_mail,5,5,4\n"))
+    )
 
 
 def test_a_hundred_million_votes():
@@ -376,9 +390,13 @@ def test_twenty_candidates():
     votes = np.cumsum(rng.integers(0, 1000, (4, 20)), axis=0)
     rows = "\n".join(
         ",".join([t, *map(str, v), o])
-        for t, v, o in zip(["early_mail", "vote_center", "late_mail", "late_mail"], votes, ["", "", "", "5000"])
+        for t, v, o in zip(
+            ["early_mail", "vote_center", "late_mail", "late_mail"], votes, ["", "", "", "5000"]
+        )
     )
-    fc = fast(csv_count("batch_type," + ",".join(names) + ",outstanding_late_mail\n" + rows + "\n"), draws=500)
+    fc = fast(
+        csv_count("batch_type," + ",".join(names) + ",outstanding_late_mail\n" + rows + "\n"), draws=500
+    )
     assert_valid(fc)
     assert len(fc.win_probability) == 20
 
@@ -419,7 +437,9 @@ def test_a_tie_with_nothing_outstanding_is_a_coin_flip_reported_as_a_tie():
 
 
 def test_everything_outstanding_but_one_release():
-    count = csv_count("batch_type,Ann,Bob,outstanding_early_mail,outstanding_late_mail\nearly_mail,100,80,1000000,500000\n")
+    count = csv_count(
+        "batch_type,Ann,Bob,outstanding_early_mail,outstanding_late_mail\nearly_mail,100,80,1000000,500000\n"
+    )
     fc = fast(count)
     assert_valid(fc)
     assert (fc.final_share["lower"] < fc.final_share["upper"]).all()
@@ -434,7 +454,9 @@ def random_counts(draw: st.DrawFn) -> tuple[str, int]:
     n = draw(st.integers(1, 6))
     pool = ["early_mail", "vote_center", "late_mail", "provisional"]
     types = draw(st.lists(st.sampled_from(pool), min_size=n, max_size=n))
-    steps = np.array(draw(st.lists(st.lists(st.integers(-50, 20000), min_size=k, max_size=k), min_size=n, max_size=n)))
+    steps = np.array(
+        draw(st.lists(st.lists(st.integers(-50, 20000), min_size=k, max_size=k), min_size=n, max_size=n))
+    )
     votes = np.maximum(np.cumsum(steps, axis=0), 0)
     out_types = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=3, unique=True))
     amounts = draw(st.lists(st.integers(0, 200000), min_size=len(out_types), max_size=len(out_types)))
@@ -605,7 +627,12 @@ def _digest_here(k: int, seed: int) -> str:
 def _python(script: str, *, env: dict[str, str] | None = None, cwd: Path | None = None) -> str:
     full_env = {**os.environ, "PYTHONPATH": str(SRC), **(env or {})}
     done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(script)], env=full_env, cwd=cwd, capture_output=True, text=True,
+        [sys.executable, "-c", textwrap.dedent(script)],
+        env=full_env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
         timeout=600,
     )
     assert done.returncode == 0, done.stderr
@@ -649,8 +676,13 @@ def test_no_network_and_no_files_written_outside_given_paths(tmp_path):
     home, tmp, cwd = tmp_path / "home", tmp_path / "tmp", tmp_path / "cwd"
     for d in (home, tmp, cwd):
         d.mkdir()
-    env = {"HOME": str(home), "TMPDIR": str(tmp), "XDG_CACHE_HOME": str(home / ".cache"),
-           "XDG_CONFIG_HOME": str(home / ".config"), "MPLCONFIGDIR": str(home / "mpl")}
+    env = {
+        "HOME": str(home),
+        "TMPDIR": str(tmp),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "MPLCONFIGDIR": str(home / "mpl"),
+    }
     assert _python(_SIDE_EFFECT_SCRIPT, env=env, cwd=cwd) == "done"
     written = [str(p.relative_to(tmp_path)) for d in (home, tmp, cwd) for p in d.rglob("*")]
     assert written == []
