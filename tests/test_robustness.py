@@ -187,6 +187,38 @@ def test_from_frame_points_at_the_tidy_row_and_column():
     assert info.value.column == "batch_type"
 
 
+REFUSALS = {
+    "1.5": "must be a whole number, got",
+    "-3": "cannot be negative",
+    "1e5": "scientific notation",
+    "1,234": "thousands separators",
+    "١٢٣": "ASCII digits 0-9",
+    "+4": "without a sign",
+    "nan": "finite",
+    "99999999999": "implausibly large",
+    "0x10": "must be a whole number, got",
+}
+
+
+@pytest.mark.parametrize("cell", list(REFUSALS))
+def test_each_refusal_says_what_is_wrong_and_nothing_else(cell):
+    with pytest.raises(CountFormatError) as info:
+        csv_count(f'batch_type,Ann,Bob\nearly_mail,"{cell}",1\n')
+    said = [phrase for phrase in set(REFUSALS.values()) if phrase in info.value.reason]
+    assert said == [REFUSALS[cell]]
+    assert repr(cell) in info.value.reason
+
+
+def test_an_outstanding_table_indexed_by_no_release_is_refused():
+    tidy = pd.DataFrame(
+        {"release": [1, 1], "batch_type": ["m"] * 2, "candidate": ["A", "B"], "votes": [1, 2]}
+    )
+    with pytest.raises(CountFormatError, match="not a release"):
+        racecast.Count.from_frame(tidy, outstanding=pd.DataFrame({"late_mail": [100]}, index=[7]))
+    ok = racecast.Count.from_frame(tidy, outstanding=pd.DataFrame({"late_mail": [100]}, index=[1]))
+    assert ok.latest_outstanding() == {"late_mail": (100.0, 1)}
+
+
 def test_reading_never_changes_a_value():
     text = "release,batch_type,Ann,Bob,outstanding_late_mail\n3,early_mail,007,12.0,1500.5\n"
     count = csv_count(text)

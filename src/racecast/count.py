@@ -525,6 +525,13 @@ def _count_from_frame(
             keys = [_frame_key(x) for x in outstanding.index]
             if len(set(keys)) != len(keys):
                 raise CountFormatError("outstanding: a release appears twice in its index", source=name)
+            unknown = [k for k in keys if k not in first_row]
+            if unknown:
+                raise CountFormatError(
+                    f"outstanding: the table's index has {unknown[0]!r}, which is not a release of the count "
+                    f"(releases: {releases[:5]}{' ...' if len(releases) > 5 else ''}); index it by release",
+                    source=name,
+                )
             for t_name in outstanding.columns:
                 by_key = dict(zip(keys, outstanding[t_name].tolist()))
                 table[OUTSTANDING_PREFIX + _frame_key(t_name)] = [_cell_str(by_key.get(r)) for r in releases]
@@ -590,13 +597,11 @@ def _number_problem(s: str, raw: object, *, what: str, whole: bool) -> str:
             f"{what} is in scientific notation ({raw!r}), which spreadsheets write after rounding; "
             "export the exact number (format the column as a number with no exponent)"
         )
-    if body.isdecimal() or body.replace(".", "", 1).isdecimal():
-        if s[:1] == "+":
-            return f"{what} must be {kind} written without a sign, got {raw!r}"
+    if s[:1] == "+" and (_DECIMAL_RE.fullmatch(body) or body.isdecimal()):
+        return f"{what} must be {kind} written without a sign, got {raw!r}"
+    if not s.isascii() and body.replace(".", "", 1).isdecimal():
         return f"{what} must be written with the ASCII digits 0-9, got {raw!r}"
-    if whole and _DECIMAL_RE.fullmatch(s):
-        return f"{what} must be a whole number, got {raw!r}"
-    return f"{what} must be {kind} (digits 0-9 only), got {raw!r}"
+    return f"{what} must be {kind}, got {raw!r}"
 
 
 def _parse_number(
