@@ -209,6 +209,16 @@ def test_each_refusal_says_what_is_wrong_and_nothing_else(cell):
     assert repr(cell) in info.value.reason
 
 
+def test_a_frame_with_two_columns_of_one_name_is_refused():
+    tidy = pd.DataFrame(
+        [[1, "early_mail", "A", 1, "late_mail"]],
+        columns=["release", "batch_type", "candidate", "votes", "batch_type"],
+    )
+    with pytest.raises(CountFormatError, match="two columns") as info:
+        racecast.Count.from_frame(tidy)
+    assert info.value.column == "batch_type"
+
+
 def test_an_outstanding_table_indexed_by_no_release_is_refused():
     tidy = pd.DataFrame(
         {"release": [1, 1], "batch_type": ["m"] * 2, "candidate": ["A", "B"], "votes": [1, 2]}

@@ -433,6 +433,9 @@ def _count_from_frame(
 ) -> Count:
     if not isinstance(df, pd.DataFrame):
         raise CountFormatError(f"Count.from_frame needs a pandas DataFrame, got {type(df).__name__}", source=name)
+    dup = df.columns[df.columns.duplicated()]
+    if len(dup):
+        raise CountFormatError("the table has two columns of this name", source=name, row=1, column=str(dup[0]))
     for col in (release, batch_type, candidate, votes):
         if col not in df.columns:
             raise CountFormatError(
