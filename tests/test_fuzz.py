@@ -516,7 +516,9 @@ def odd_frames(draw: st.DrawFn) -> tuple[pd.DataFrame, object]:
         df["released_at"] = pd.Series(times, dtype=object)
     for _ in range(draw(st.integers(1, 3))):
         op = draw(
-            st.sampled_from(["cell", "cell", "cell", "drop_row", "dup_row", "drop_col", "rename", "shuffle"])
+            st.sampled_from(
+                ["cell", "cell", "cell", "drop_row", "dup_row", "drop_col", "dup_col", "rename", "shuffle"]
+            )
         )
         if op == "cell":
             col = draw(st.sampled_from(list(df.columns)))
@@ -525,6 +527,8 @@ def odd_frames(draw: st.DrawFn) -> tuple[pd.DataFrame, object]:
             df = df.drop(index=df.index[draw(st.integers(0, len(df) - 1))]).reset_index(drop=True)
         elif op == "dup_row":
             df = pd.concat([df, df.iloc[[draw(st.integers(0, len(df) - 1))]]], ignore_index=True)
+        elif op == "dup_col":
+            df = pd.concat([df, df[[draw(st.sampled_from(list(df.columns)))]]], axis=1)
         elif op == "drop_col":
             df = df.drop(columns=[draw(st.sampled_from(list(df.columns)))])
         elif op == "rename":
