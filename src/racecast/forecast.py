@@ -28,7 +28,7 @@ from .errors import (
     StaleOutstandingWarning,
     UnseenBatchTypeWarning,
 )
-from .model import Posterior, Priors, build_model_data, check_diagnostics, fit_fast, fit_nuts
+from .model import ModelData, Posterior, Priors, build_model_data, check_diagnostics, fit_fast, fit_nuts
 from .pooling import is_pooled, pool_candidates, pooling_plan
 from .prior import Prior
 from .rules import Rule, RuleResult, lead_change_probability, resolve_rule
@@ -630,7 +630,7 @@ def _check_forecastable(
 
 
 def _fit_nuts_checked(
-    data: Any, *, draws: int, rng: np.random.Generator, name: str
+    data: ModelData, *, draws: int, rng: np.random.Generator, name: str
 ) -> tuple[Posterior, list[str]]:
     """NUTS, checked: on poor diagnostics retry once, then fall back to the fast engine.
 
