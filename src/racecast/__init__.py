@@ -14,8 +14,6 @@ final-share intervals.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 from .count import Count
 from .errors import (
     CorrectionWarning,
@@ -27,15 +25,16 @@ from .errors import (
     StaleOutstandingWarning,
     UnseenBatchTypeWarning,
 )
+from ._version import __version__
+from .forecast import Forecast, forecast
 from .io import example_path, read_count
-
-try:
-    __version__ = version("racecast")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
+from .model import Priors
 
 __all__ = [
     "Count",
+    "forecast",
+    "Forecast",
+    "Priors",
     "read_count",
     "example_path",
     "RacecastError",

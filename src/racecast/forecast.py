@@ -1,0 +1,459 @@
+"""The :func:`forecast` entry point and its :class:`Forecast` result.
+
+Data flows one way: the validated :class:`~racecast.count.Count` and what is
+outstanding go into the model (:mod:`racecast.model`), its posterior drives the
+simulation of the remaining count (:mod:`racecast.simulate`), and a contest rule
+(:mod:`racecast.rules`) turns the simulated final totals into probabilities.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ._version import __version__ as _version
+from .count import Count
+from .errors import ForecastInputError, SamplerWarning, StaleOutstandingWarning, UnseenBatchTypeWarning
+from .model import Posterior, Priors, build_model_data, check_diagnostics, fit_fast, fit_nuts
+from .rules import Rule, RuleResult, resolve_rule
+from .simulate import RemainingSpec, simulate_final
+
+__all__ = ["forecast", "Forecast", "DEFAULT_OUTSTANDING_SD"]
+
+#: Default relative sd of outstanding-ballot estimates (registrars' estimates
+#: are routinely 10-20% off; LA 2022's Nov 9 estimate was ~14% low).
+DEFAULT_OUTSTANDING_SD = 0.15
+
+Engine = Literal["nuts", "fast"]
+
+
+@dataclass(frozen=True, eq=False)
+class Forecast:
+    """A forecast of a count: who wins, and the final shares, with uncertainty.
+
+    Produced by :func:`forecast`; immutable.
+
+    Attributes
+    ----------
+    count : Count
+        The count the forecast was made from.
+    final_draws : numpy.ndarray
+        ``(draws, candidates)`` simulated final vote totals.
+    posterior : racecast.model.Posterior
+        Posterior draws of the model parameters.
+    rule : racecast.rules.Rule
+        The contest rule.
+    rule_result : racecast.rules.RuleResult
+        The rule's events and probabilities.
+    remaining : pandas.DataFrame
+        What was treated as outstanding, by batch type: ``amount``, ``unit``,
+        ``source`` (``"reported"`` with the release, or ``"override"``), and
+        ``counted`` (whether the type has counted ballots to learn from).
+    interval : float
+        Probability mass of the reported intervals (0.9 by default).
+    settings : dict
+        Engine, draws, seed, outstanding sd and priors used, plus the racecast
+        version, so a saved forecast says how it was made.
+    """
+
+    count: Count
+    final_draws: np.ndarray
+    added_by_type: np.ndarray
+    posterior: Posterior
+    rule: Rule
+    rule_result: RuleResult
+    remaining: pd.DataFrame
+    interval: float
+    settings: dict[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    # ------------------------------------------------------------ headline
+    @property
+    def candidates(self) -> tuple[str, ...]:
+        """Candidate names."""
+        return self.count.candidates
+
+    @property
+    def win_probability(self) -> pd.Series:
+        """P(win) per candidate under the rule (plurality: sums to 1)."""
+        return self.rule_result.win_probability
+
+    @property
+    def outcomes(self) -> pd.DataFrame:
+        """Every event the rule defines, with its probability (tidy)."""
+        return self.rule_result.outcomes
+
+    @property
+    def leader(self) -> str:
+        """The candidate with the most votes counted so far."""
+        return str(self.count.totals.idxmax())
+
+    @property
+    def lead_change_probability(self) -> float:
+        """P(the current leader does not win)."""
+        return float(1.0 - self.win_probability[self.leader]) if self.rule.name == "plurality" else float(
+            1.0 - self.rule_result.winners[:, self.candidates.index(self.leader)].mean()
+        )
+
+    @property
+    def diagnostics(self) -> dict[str, Any]:
+        """Engine diagnostics (NUTS: R-hat, ESS, divergences; fast: grid size)."""
+        return dict(self.posterior.diagnostics)
+
+    def _quantiles(self, values: np.ndarray, interval: float | None) -> pd.DataFrame:
+        iv = self.interval if interval is None else interval
+        if not 0.0 < iv < 1.0:
+            raise ValueError(f"interval must be in (0, 1), got {iv}")
+        lo, hi = (1 - iv) / 2, 1 - (1 - iv) / 2
+        q = np.quantile(values, [0.5, lo, hi], axis=0)
+        return pd.DataFrame(
+            {"median": q[0], "lower": q[1], "upper": q[2]},
+            index=pd.Index(self.candidates, name="candidate"),
+        )
+
+    @cached_property
+    def _final_shares(self) -> np.ndarray:
+        tot = self.final_draws.sum(axis=1, keepdims=True)
+        return self.final_draws / np.where(tot > 0, tot, 1)
+
+    @property
+    def final_share(self) -> pd.DataFrame:
+        """Final vote share per candidate: ``median``, ``lower``, ``upper`` (the interval)."""
+        return self.final_share_interval()
+
+    def final_share_interval(self, interval: float | None = None) -> pd.DataFrame:
+        """Final-share quantiles at another interval mass, e.g. ``interval=0.5``."""
+        return self._quantiles(self._final_shares, interval)
+
+    @property
+    def final_votes(self) -> pd.DataFrame:
+        """Final votes per candidate: ``median``, ``lower``, ``upper``."""
+        return self.final_votes_interval()
+
+    def final_votes_interval(self, interval: float | None = None) -> pd.DataFrame:
+        """Final-vote quantiles at another interval mass."""
+        return self._quantiles(self.final_draws.astype(float), interval)
+
+    @property
+    def final_margin(self) -> np.ndarray:
+        """Simulated final margin (share points x 100) of the forecast favourite over the runner-up."""
+        fav = int(np.argmax(self.win_probability.to_numpy()))
+        others = np.delete(self._final_shares, fav, axis=1)
+        return 100.0 * (self._final_shares[:, fav] - others.max(axis=1))
+
+    # ------------------------------------------------------------ labelled
+    @cached_property
+    def idata(self) -> Any:
+        """ArviZ ``InferenceData``: posterior of the model and the simulated final count.
+
+        Groups: ``posterior`` (type leans ``alpha``, drift ``delta``, scales, ...),
+        ``posterior_predictive`` (``final_votes`` by candidate, ``added_votes`` by
+        batch type), ``sample_stats`` for NUTS, and ``constant_data`` (the counted
+        totals).  Built on first access.
+        """
+        import arviz as az
+
+        p = self.posterior
+        cand = list(self.candidates)
+        types = list(self.posterior_types)
+        if p.idata is not None:
+            chains = int(p.idata.posterior.sizes["chain"])
+        else:
+            chains = 1
+        s = p.n_draws // chains
+
+        def shape(a: np.ndarray) -> np.ndarray:
+            return a.reshape((chains, s) + a.shape[1:])
+
+        posterior = {
+            "mu": shape(p.mu),
+            "alpha": shape(p.alpha),
+            "delta": shape(p.delta),
+            "sigma_type": shape(p.sigma_type),
+            "sigma_batch": shape(p.sigma_batch),
+        }
+        dims = {
+            "mu": ["candidate"],
+            "alpha": ["batch_type", "candidate"],
+            "delta": ["batch_type", "candidate"],
+            "final_votes": ["candidate"],
+            "added_votes": ["batch_type"],
+            "counted_votes": ["candidate"],
+        }
+        if p.rho is not None:
+            posterior["rho"] = shape(p.rho)
+            posterior["rate_sigma_batch"] = shape(p.rate_sigma_batch)
+            dims["rho"] = ["batch_type"]
+        kwargs: dict[str, Any] = {}
+        if p.idata is not None and "sample_stats" in p.idata:
+            kwargs["sample_stats"] = {k: v.to_numpy() for k, v in p.idata.sample_stats.data_vars.items()
+                                      if v.ndim == 2}
+        idata = az.from_dict(
+            posterior=posterior,
+            posterior_predictive={"final_votes": shape(self.final_draws), "added_votes": shape(self.added_by_type)},
+            constant_data={"counted_votes": self.count.votes[-1]},
+            coords={"candidate": cand, "batch_type": types},
+            dims=dims,
+            attrs={"racecast_version": _version, **{k: json.dumps(v) for k, v in self.settings.items()}},
+            **kwargs,
+        )
+        return idata
+
+    @property
+    def posterior_types(self) -> tuple[str, ...]:
+        """Batch types the model carried (counted and outstanding)."""
+        return tuple(self.settings["batch_types"])
+
+    # ------------------------------------------------------------ reporting
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable summary (stable keys; see ``docs/cli.md``)."""
+        fs, fv = self.final_share, self.final_votes
+        return {
+            "racecast_version": _version,
+            "count": self.count.name,
+            "releases": len(self.count),
+            "as_of_release": int(self.count.release_ids[-1]),
+            "rule": self.rule.name,
+            "interval": self.interval,
+            "leader": self.leader,
+            "lead_change_probability": self.lead_change_probability,
+            "candidates": [
+                {
+                    "name": c,
+                    "votes": int(self.count.totals[c]),
+                    "win_probability": float(self.win_probability[c]),
+                    "final_share": {k: float(fs.loc[c, k]) for k in ("median", "lower", "upper")},
+                    "final_votes": {k: float(fv.loc[c, k]) for k in ("median", "lower", "upper")},
+                }
+                for c in self.candidates
+            ],
+            "outcomes": [
+                {"event": r.event, "candidate": r.candidate, "probability": float(r.probability)}
+                for r in self.outcomes.itertuples()
+            ],
+            "remaining": [
+                {"batch_type": t, **{k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}}
+                for t, row in self.remaining.to_dict(orient="index").items()
+            ],
+            "diagnostics": _jsonable(self.diagnostics),
+            "settings": _jsonable(self.settings),
+            "warnings": list(self.warnings),
+        }
+
+    def summary(self) -> str:
+        """A readable multi-line summary."""
+        fs = self.final_share
+        lines = [
+            f"racecast forecast of {self.count.name} after release {self.count.release_ids[-1]} "
+            f"({len(self.count)} releases, engine {self.settings.get('engine')}, rule {self.rule.name})",
+        ]
+        rem = ", ".join(f"{t} {r.amount:,.0f} {r.unit}" for t, r in self.remaining.iterrows() if r.amount > 0)
+        lines.append(f"outstanding: {rem or 'nothing'}")
+        width = max(len(c) for c in self.candidates)
+        pct = int(round(self.interval * 100))
+        lines.append(f"{'candidate':<{width}}  {'votes':>11}  {'P(win)':>7}  final share (median, {pct}% interval)")
+        for c in self.win_probability.sort_values(ascending=False).index:
+            lines.append(
+                f"{c:<{width}}  {int(self.count.totals[c]):>11,}  {self.win_probability[c]:>7.3f}  "
+                f"{100 * fs.loc[c, 'median']:5.1f}%  [{100 * fs.loc[c, 'lower']:5.1f}%, {100 * fs.loc[c, 'upper']:5.1f}%]"
+            )
+        lines.append(f"P(current leader {self.leader} does not win): {self.lead_change_probability:.3f}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        wp = self.win_probability.sort_values(ascending=False)
+        top = ", ".join(f"{c} {p:.3f}" for c, p in wp.head(3).items())
+        return f"<Forecast {self.count.name!r} after release {self.count.release_ids[-1]}: P(win) {top}>"
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    if isinstance(obj, (str, int, float, bool)) or obj is None:
+        return obj
+    return str(obj)
+
+
+def _resolve_remaining(count: Count, remaining: Mapping[str, float] | None) -> tuple[pd.DataFrame, list[str]]:
+    """Outstanding amount by type: latest reported at or before the last release, then overrides."""
+    notes: list[str] = []
+    rows: dict[str, dict[str, Any]] = {}
+    for t, (amount, rel) in count.latest_outstanding().items():
+        rows[t] = {"amount": amount, "source": f"reported at release {rel}"}
+        later = [
+            int(r) for r, bt in zip(count.release_ids, count.release_batch_types) if r > rel and bt == t
+        ]
+        if later and remaining is not None and t in remaining:
+            continue
+        if later:
+            msg = (
+                f"{count.name}: outstanding_{t} was last reported at release {rel}, but {len(later)} "
+                f"{t} release(s) came after it ({later[:3]}); the stale estimate is used as reported. "
+                f"Pass remaining={{'{t}': ...}} to update it."
+            )
+            warnings.warn(msg, StaleOutstandingWarning, stacklevel=3)
+            notes.append(msg)
+    if remaining is not None:
+        for t, amount in remaining.items():
+            try:
+                val = float(amount)
+            except (TypeError, ValueError):
+                raise ForecastInputError(f"remaining[{t!r}] must be a number, got {amount!r}") from None
+            if not np.isfinite(val) or val < 0:
+                raise ForecastInputError(f"remaining[{t!r}] must be a finite non-negative number, got {amount!r}")
+            rows[str(t)] = {"amount": val, "source": "override"}
+    if not rows and remaining is None:
+        raise ForecastInputError(
+            f"{count.name}: nothing says how many ballots are still to be counted. Add outstanding_<type> "
+            "columns to the count file (e.g. outstanding_late_mail), or pass remaining={'late_mail': 331000} "
+            "to forecast(); pass remaining={} if the count is complete."
+        )
+    unit = count.outstanding_unit
+    table = pd.DataFrame.from_dict(rows, orient="index", columns=["amount", "source"])
+    table.index.name = "batch_type"
+    table["unit"] = unit
+    table["counted"] = [t in count.counted_types for t in table.index]
+    return table[["amount", "unit", "source", "counted"]], notes
+
+
+def forecast(
+    count: Count,
+    *,
+    remaining: Mapping[str, float] | None = None,
+    seed: int | np.random.Generator | None = None,
+    draws: int = 2000,
+    engine: Engine = "nuts",
+    rule: str | Rule | None = None,
+    interval: float = 0.9,
+    outstanding_sd: float = DEFAULT_OUTSTANDING_SD,
+    priors: Priors | None = None,
+) -> Forecast:
+    """Forecast a count that is still being counted.
+
+    Parameters
+    ----------
+    count
+        The count so far (see :func:`racecast.read_count`).
+    remaining
+        Outstanding amount by batch type, overriding the count's latest
+        ``outstanding_<type>`` values; in jurisdiction ballots when the count
+        reports ``ballots_counted``, else in contest votes.  ``{}`` with no
+        outstanding columns means the count is complete.
+    seed
+        Seed or ``numpy.random.Generator``; the same seed gives the same answer.
+    draws
+        Posterior draws, each simulated into one final count.
+    engine
+        ``"nuts"`` (PyMC model sampled with NUTS) or ``"fast"`` (exact Gaussian
+        integration of the same model on a grid of its two scales).
+    rule
+        Contest rule (default plurality); see :mod:`racecast.rules`.
+    interval
+        Mass of the reported intervals (default 0.9).
+    outstanding_sd
+        Relative sd of the outstanding estimates (default 0.15).
+    priors
+        Prior scales (default :class:`racecast.model.Priors`).
+
+    Returns
+    -------
+    Forecast
+
+    Raises
+    ------
+    ForecastInputError
+        When nothing says what is outstanding, or an argument is invalid.
+
+    Examples
+    --------
+    >>> import racecast
+    >>> count = racecast.read_count(racecast.example_path("la_mayor_2022_general"))
+    >>> fc = racecast.forecast(count[:4], seed=0, engine="fast")
+    >>> round(float(fc.win_probability.sum()), 6)
+    1.0
+    """
+    if not isinstance(count, Count):
+        raise ForecastInputError(f"forecast() needs a racecast.Count, got {type(count).__name__}")
+    if engine not in ("nuts", "fast"):
+        raise ForecastInputError(f"engine must be 'nuts' or 'fast', got {engine!r}")
+    if not isinstance(draws, (int, np.integer)) or draws < 100:
+        raise ForecastInputError(f"draws must be an integer >= 100, got {draws!r}")
+    if not 0.0 < interval < 1.0:
+        raise ForecastInputError(f"interval must be in (0, 1), got {interval!r}")
+    if not np.isfinite(outstanding_sd) or outstanding_sd < 0:
+        raise ForecastInputError(f"outstanding_sd must be >= 0, got {outstanding_sd!r}")
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rule_obj = resolve_rule(rule)
+    rem, notes = _resolve_remaining(count, remaining)
+    types = list(count.batch_types)
+    for t in rem.index:
+        if t not in types:
+            types.append(t)
+    for t, row in rem.iterrows():
+        if row.amount > 0 and not row.counted:
+            msg = (
+                f"{count.name}: {row.amount:,.0f} {row.unit} of type {t!r} are outstanding but none has been "
+                f"counted yet; its lean comes from the spread of the other types (sigma_type), so the "
+                "forecast is correspondingly uncertain"
+            )
+            warnings.warn(msg, UnseenBatchTypeWarning, stacklevel=2)
+            notes.append(msg)
+    amounts = {str(t): float(a) for t, a in rem["amount"].items()}
+    unit = count.outstanding_unit
+    if unit == "ballots":
+        last = np.flatnonzero(np.isfinite(count.ballots_counted))[-1]
+        ratio = count.votes[last].sum() / max(count.ballots_counted[last], 1.0)
+        hint = {t: a * ratio for t, a in amounts.items()}
+    else:
+        hint = dict(amounts)
+    data = build_model_data(count, tuple(types), hint, priors)
+    if engine == "fast":
+        post = fit_fast(data, draws=int(draws), rng=rng)
+    else:
+        post = fit_nuts(data, draws=int(draws), rng=rng)
+        problems = check_diagnostics(post.diagnostics)
+        if problems:
+            msg = f"{count.name}: NUTS diagnostics are poor ({'; '.join(problems)}); treat the forecast with care"
+            warnings.warn(msg, SamplerWarning, stacklevel=2)
+            notes.append(msg)
+            post.diagnostics["problems"] = problems
+    spec = RemainingSpec(amount=amounts, unit=unit, outstanding_sd=float(outstanding_sd))
+    final, added = simulate_final(count.votes[-1], data, post, spec, rng)
+    result = rule_obj.evaluate(final, count.candidates, rng)
+    settings = {
+        "engine": engine,
+        "draws": int(post.n_draws),
+        "seed": seed if isinstance(seed, (int, np.integer)) or seed is None else "generator",
+        "outstanding_sd": float(outstanding_sd),
+        "priors": (priors or Priors()).__dict__,
+        "batch_types": list(types),
+        "racecast_version": _version,
+    }
+    return Forecast(
+        count=count,
+        final_draws=final,
+        added_by_type=added,
+        posterior=post,
+        rule=rule_obj,
+        rule_result=result,
+        remaining=rem,
+        interval=float(interval),
+        settings=settings,
+        warnings=tuple(notes),
+    )
