@@ -82,7 +82,8 @@ def test_remaining_defaults_to_latest_outstanding_summed_over_types():
         "late_mail,10,10,50,\n"  # provisional not re-reported: its latest estimate (7) still counts
     )
     assert baselines.remaining_votes(_count(csv)) == pytest.approx(57)
-    assert baselines.counted_split(_count(csv), remaining=3).remaining_votes == 3
+    # remaining= overrides type by type, as in racecast.forecast
+    assert baselines.counted_split(_count(csv), remaining={"late_mail": 3}).remaining_votes == 10
 
 
 def test_outstanding_ballots_are_converted_with_the_counted_votes_per_ballot():
@@ -98,8 +99,9 @@ def test_no_outstanding_estimate_asks_for_remaining():
     count = _count("batch_type,A,B\nmixed,6,4\n")
     with pytest.raises(ForecastInputError, match="pass remaining="):
         baselines.counted_split(count)
-    with pytest.raises(ForecastInputError, match=">= 0"):
-        baselines.counted_split(count, remaining=-1)
+    with pytest.raises(ForecastInputError, match="non-negative"):
+        baselines.counted_split(count, remaining={"mixed": -1})
+    assert baselines.leader_wins(count, remaining={}).remaining_votes == 0
 
 
 def test_nothing_left_to_count_means_the_leader_wins_with_no_width():
@@ -144,3 +146,12 @@ def test_la_general_baselines_before_the_late_mail():
     fc = baselines.counted_split(count[:3])
     assert fc.remaining_votes == round(1006300 * (240194 + 252476) / 1318093)
     assert fc.win_probability["Rick Caruso"] > 0.999  # the binomial model's overconfidence: Bass won
+
+
+def test_baselines_and_forecast_treat_outstanding_alike():
+    count = racecast.read_count(racecast.example_path("la_mayor_2022_general"))[:5]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", racecast.RacecastWarning)
+        fc = racecast.forecast(count, seed=0, engine="fast", draws=200)
+    ratio = count.votes[-1].sum() / count.ballots_counted[-1]
+    assert baselines.remaining_votes(count) == pytest.approx(fc.remaining["amount"].sum() * ratio)

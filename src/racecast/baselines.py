@@ -45,9 +45,9 @@ in the binomial interval, which is exactly what racecast's model adds.
 
 Remaining votes
 ---------------
-Unless given (``remaining=``), the remaining votes are the sum over batch types
-of :meth:`Count.latest_outstanding` (each type's latest reported estimate, used
-as reported).  When the count reports ``ballots_counted``, outstanding figures
+The remaining votes are the sum over batch types of each type's latest reported
+outstanding estimate (:meth:`Count.latest_outstanding`, used as reported),
+overridden type by type by ``remaining=`` exactly as in :func:`racecast.forecast`.  When the count reports ``ballots_counted``, outstanding figures
 are jurisdiction *ballots*, not votes in this contest; they are converted with
 the ratio of contest votes to jurisdiction ballots counted so far, taken at the
 latest release that reports ``ballots_counted`` (for the LA mayor, about 0.38:
@@ -66,7 +66,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,7 +105,7 @@ class BaselineForecast:
     split : pandas.Series
         The assumed split of the remaining votes (sums to 1).
     remaining_votes : int
-        The remaining votes assumed (in this contest's votes).
+        The remaining votes assumed, in this contest's votes (rounded).
     interval : float
         Probability mass of the interval, e.g. 0.9.
     """
@@ -119,18 +119,29 @@ class BaselineForecast:
     interval: float
 
 
-def remaining_votes(count: Count) -> float:
+def remaining_votes(count: Count, remaining: Mapping[str, float] | None = None) -> float:
     """Votes in this contest still to be counted, from the count's outstanding estimates.
 
-    Sum over types of :meth:`Count.latest_outstanding`; converted from
-    jurisdiction ballots to contest votes with the counted ratio when the count
-    reports ``ballots_counted`` (see the module docstring).
+    The outstanding amount of each type is its latest reported estimate
+    (:meth:`Count.latest_outstanding`), replaced by ``remaining[type]`` where
+    given -- the same rule as :func:`racecast.forecast`.  The amounts are summed
+    and, when the count reports ``ballots_counted``, converted from jurisdiction
+    ballots to contest votes with the counted ratio (see the module docstring).
+
+    Parameters
+    ----------
+    count
+        The count as it stands.
+    remaining
+        Outstanding amount by batch type, in the count's unit
+        (:attr:`Count.outstanding_unit`), as in :func:`racecast.forecast`;
+        ``{}`` with no outstanding columns means the count is complete.
 
     Raises
     ------
     ForecastInputError
-        When the count reports no outstanding estimate yet (pass ``remaining=``),
-        or outstanding ballots but no ballots counted to convert them with.
+        When nothing says what is outstanding (pass ``remaining=``), or an amount
+        is not a finite non-negative number.
 
     Examples
     --------
@@ -140,14 +151,23 @@ def remaining_votes(count: Count) -> float:
     >>> round(remaining_votes(count[:3]))     # 1,006,300 ballots x 492,670 / 1,318,093
     376130
     """
-    latest = count.latest_outstanding()
-    if not latest:
+    amounts = {t: v for t, (v, _) in count.latest_outstanding().items()}
+    if remaining is not None:
+        for t, a in remaining.items():
+            try:
+                val = float(a)
+            except (TypeError, ValueError):
+                raise ForecastInputError(f"remaining[{t!r}] must be a number, got {a!r}") from None
+            if not np.isfinite(val) or val < 0:
+                raise ForecastInputError(f"remaining[{t!r}] must be a finite non-negative number, got {a!r}")
+            amounts[str(t)] = val
+    elif not amounts:
         raise ForecastInputError(
             f"{count.name}: no outstanding estimate has been reported by release {int(count.release_ids[-1])}; "
-            "pass remaining= (the votes still to count in this contest)"
+            "pass remaining={type: amount} (or {} when the count is complete)"
         )
-    total = float(sum(v for v, _ in latest.values()))
-    if count.outstanding_unit == "votes":
+    total = float(sum(amounts.values()))
+    if count.outstanding_unit == "votes" or total == 0:
         return total
     known = np.flatnonzero(np.isfinite(count.ballots_counted))
     i = int(known[-1])
@@ -155,16 +175,13 @@ def remaining_votes(count: Count) -> float:
     if ballots <= 0:
         raise ForecastInputError(
             f"{count.name}: ballots_counted is 0 at release {int(count.release_ids[i])}; "
-            "cannot convert outstanding ballots to votes; pass remaining="
+            "cannot convert outstanding ballots to votes"
         )
     return total * float(count.votes[i].sum()) / ballots
 
 
-def _resolve_remaining(count: Count, remaining: float | None) -> int:
-    r = remaining_votes(count) if remaining is None else float(remaining)
-    if not np.isfinite(r) or r < 0:
-        raise ForecastInputError(f"remaining votes must be a finite number >= 0, got {r}")
-    return int(round(r))
+def _resolve_remaining(count: Count, remaining: Mapping[str, float] | None) -> int:
+    return int(round(remaining_votes(count, remaining)))
 
 
 def _check_interval(interval: float) -> None:
@@ -177,7 +194,7 @@ def _binomial_forecast(
     split: np.ndarray,
     *,
     method: str,
-    remaining: float | None,
+    remaining: Mapping[str, float] | None,
     interval: float,
     seed: int | np.random.Generator | None,
     draws: int,
@@ -235,7 +252,7 @@ def _win_probability(
 def counted_split(
     count: Count,
     *,
-    remaining: float | None = None,
+    remaining: Mapping[str, float] | None = None,
     interval: float = 0.9,
     seed: int | np.random.Generator | None = None,
     draws: int = 2000,
@@ -247,8 +264,8 @@ def counted_split(
     count
         The count as it stands.
     remaining
-        Votes still to count in this contest; by default from the count's
-        outstanding estimates (:func:`remaining_votes`).
+        Outstanding amount by batch type overriding the count's estimates, as
+        in :func:`racecast.forecast` (see :func:`remaining_votes`).
     interval
         Mass of the plain binomial interval (see the module docstring).
     seed, draws
@@ -264,7 +281,7 @@ def counted_split(
     >>> from racecast.baselines import counted_split
     >>> tidy = pd.DataFrame({"release": [1, 1], "batch_type": ["mixed"] * 2,
     ...                      "candidate": ["A", "B"], "votes": [60, 40]})
-    >>> fc = counted_split(racecast.Count.from_frame(tidy), remaining=100)
+    >>> fc = counted_split(racecast.Count.from_frame(tidy), remaining={"mixed": 100})
     >>> fc.final_share.loc["A", "median"]       # (60 + 60) / 200
     np.float64(0.6)
     """
@@ -279,7 +296,7 @@ def counted_split(
 def last_release_split(
     count: Count,
     *,
-    remaining: float | None = None,
+    remaining: Mapping[str, float] | None = None,
     interval: float = 0.9,
     seed: int | np.random.Generator | None = None,
     draws: int = 2000,
@@ -305,7 +322,7 @@ def last_release_split(
     >>> from racecast.baselines import last_release_split
     >>> tidy = pd.DataFrame({"release": [1, 1, 2, 2], "batch_type": ["mixed"] * 4,
     ...                      "candidate": ["A", "B"] * 2, "votes": [60, 40, 70, 70]})
-    >>> last_release_split(racecast.Count.from_frame(tidy), remaining=100).split.to_dict()
+    >>> last_release_split(racecast.Count.from_frame(tidy), remaining={"mixed": 100}).split.to_dict()
     {'A': 0.25, 'B': 0.75}
     """
     batches = count.batches()
@@ -326,7 +343,7 @@ def last_release_split(
 def leader_wins(
     count: Count,
     *,
-    remaining: float | None = None,
+    remaining: Mapping[str, float] | None = None,
     interval: float = 0.9,
     seed: int | np.random.Generator | None = None,
     draws: int = 2000,
