@@ -29,12 +29,15 @@ from ._version import __version__
 from .forecast import Forecast, forecast
 from .io import example_path, read_count
 from .model import Priors
+from .replay import Replay, replay
 
 __all__ = [
     "Count",
     "forecast",
     "Forecast",
     "Priors",
+    "replay",
+    "Replay",
     "read_count",
     "example_path",
     "RacecastError",
