@@ -58,7 +58,9 @@ def test_leader_wins_is_certain_and_splits_exact_ties(toy):
     tied = _count("batch_type,A,B,C,outstanding_mixed\nmixed,5,5,1,3\n")
     assert baselines.leader_wins(tied).win_probability.to_dict() == {"A": 0.5, "B": 0.5, "C": 0.0}
     # its shares are the counted split's
-    pd.testing.assert_frame_equal(baselines.leader_wins(toy).final_share, baselines.counted_split(toy).final_share)
+    pd.testing.assert_frame_equal(
+        baselines.leader_wins(toy).final_share, baselines.counted_split(toy).final_share
+    )
 
 
 def test_last_release_split_merges_corrections_and_skips_empty_releases():

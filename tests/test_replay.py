@@ -21,8 +21,12 @@ _PAST = (
     "3,2024-11-06T12:00-08:00,mixed,104000,96000,100000\n"
     "4,2024-11-07T12:00-08:00,mixed,130500,119500,50000\n"
 )
-_B_SURGES = "5,2024-11-08T12:00-08:00,mixed,140000,160000,10000\n6,2024-11-09T12:00-08:00,mixed,142000,168000,0\n"
-_A_HOLDS = "5,2024-11-08T12:00-08:00,mixed,157000,143000,10000\n6,2024-11-09T12:00-08:00,mixed,162000,148000,0\n"
+_B_SURGES = (
+    "5,2024-11-08T12:00-08:00,mixed,140000,160000,10000\n6,2024-11-09T12:00-08:00,mixed,142000,168000,0\n"
+)
+_A_HOLDS = (
+    "5,2024-11-08T12:00-08:00,mixed,157000,143000,10000\n6,2024-11-09T12:00-08:00,mixed,162000,148000,0\n"
+)
 
 
 def _count(csv: str, name: str = "toy.csv") -> racecast.Count:
@@ -115,7 +119,9 @@ def test_score_applies_the_scoring_functions_to_the_forecast_rows(la, la_replay)
 def test_final_overrides_the_truth_not_the_forecasts(la, la_replay):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnseenBatchTypeWarning)
-        other = racecast.replay(la, seed=7, progress=False, final={"Karen Bass": 400000, "Rick Caruso": 500000})
+        other = racecast.replay(
+            la, seed=7, progress=False, final={"Karen Bass": 400000, "Rick Caruso": 500000}
+        )
     pd.testing.assert_frame_equal(other.table, la_replay.table)
     assert other.winner == "Rick Caruso"
     assert other.score().brier > la_replay.score().brier

@@ -47,8 +47,9 @@ Remaining votes
 ---------------
 The remaining votes are the sum over batch types of each type's latest reported
 outstanding estimate (:meth:`Count.latest_outstanding`, used as reported),
-overridden type by type by ``remaining=`` exactly as in :func:`racecast.forecast`.  When the count reports ``ballots_counted``, outstanding figures
-are jurisdiction *ballots*, not votes in this contest; they are converted with
+overridden type by type by ``remaining=`` exactly as in :func:`racecast.forecast`.
+When the count reports ``ballots_counted``, outstanding figures are
+jurisdiction *ballots*, not votes in this contest; they are converted with
 the ratio of contest votes to jurisdiction ballots counted so far, taken at the
 latest release that reports ``ballots_counted`` (for the LA mayor, about 0.38:
 the county counts many contests at once).  That assumes the remaining ballots
@@ -163,7 +164,8 @@ def remaining_votes(count: Count, remaining: Mapping[str, float] | None = None) 
             amounts[str(t)] = val
     elif not amounts:
         raise ForecastInputError(
-            f"{count.name}: no outstanding estimate has been reported by release {int(count.release_ids[-1])}; "
+            f"{count.name}: no outstanding estimate has been reported by release "
+            f"{int(count.release_ids[-1])}; "
             "pass remaining={type: amount} (or {} when the count is complete)"
         )
     total = float(sum(amounts.values()))
@@ -287,9 +289,17 @@ def counted_split(
     """
     v = count.votes[-1].astype(float)
     if v.sum() <= 0:
-        raise ForecastInputError(f"{count.name}: no votes counted yet; nothing to split the remaining votes like")
+        raise ForecastInputError(
+            f"{count.name}: no votes counted yet; nothing to split the remaining votes like"
+        )
     return _binomial_forecast(
-        count, v / v.sum(), method="counted_split", remaining=remaining, interval=interval, seed=seed, draws=draws
+        count,
+        v / v.sum(),
+        method="counted_split",
+        remaining=remaining,
+        interval=interval,
+        seed=seed,
+        draws=draws,
     )
 
 

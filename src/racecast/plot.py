@@ -137,7 +137,13 @@ def plot_replay(
     ax.axhline(threshold, color="0.55", lw=0.8, ls="--")
     ax.axhline(1 - threshold, color="0.55", lw=0.8, ls="--")
     ax.text(
-        1.0, threshold, f" {threshold:.0%}", transform=ax.get_yaxis_transform(), va="center", fontsize=8, color="0.4"
+        1.0,
+        threshold,
+        f" {threshold:.0%}",
+        transform=ax.get_yaxis_transform(),
+        va="center",
+        fontsize=8,
+        color="0.4",
     )
     ax.set_ylim(-0.03, 1.03)
     ax.set_ylabel("P(win)")
@@ -157,8 +163,13 @@ def plot_replay(
         ax_lead.set_ylim(-top, top)
         for sign, c in ((1, cands[0]), (-1, cands[1])):
             ax_lead.text(
-                0.005, 0.5 + sign * 0.47, f"{c} ahead", transform=ax_lead.transAxes, fontsize=8,
-                color=colors[c], va="top" if sign > 0 else "bottom",
+                0.005,
+                0.5 + sign * 0.47,
+                f"{c} ahead",
+                transform=ax_lead.transAxes,
+                fontsize=8,
+                color=colors[c],
+                va="top" if sign > 0 else "bottom",
             )
         ax_lead.yaxis.set_major_formatter(plt.matplotlib.ticker.FuncFormatter(lambda v, _: f"{abs(v):,.0f}"))
     else:
@@ -203,8 +214,14 @@ def plot_replay(
         for a in (ax, ax_lead):
             a.axvline(xv, color="k", lw=1.1, ls="-.")
         ax.text(
-            xnum(xv), 0.5, f"{label} ", transform=ax.get_xaxis_transform(), rotation=90, fontsize=8,
-            va="center", ha="right",
+            xnum(xv),
+            0.5,
+            f"{label} ",
+            transform=ax.get_xaxis_transform(),
+            rotation=90,
+            fontsize=8,
+            va="center",
+            ha="right",
         )
     if is_time:
         import matplotlib.dates as mdates
@@ -261,7 +278,9 @@ def plot_forecast(
     fs = forecast.final_share
     p = forecast.win_probability
     counted = forecast.count.totals / forecast.count.totals.sum()
-    fig, (ax, ax_m) = plt.subplots(1, 2, figsize=figsize, gridspec_kw={"width_ratios": [1.1, 1.0], "wspace": 0.3})
+    fig, (ax, ax_m) = plt.subplots(
+        1, 2, figsize=figsize, gridspec_kw={"width_ratios": [1.1, 1.0], "wspace": 0.3}
+    )
 
     y = np.arange(len(cands))[::-1]
     for yi, c in zip(y, cands):
@@ -286,6 +305,17 @@ def plot_forecast(
     mids = 0.5 * (edges[:-1] + edges[1:])
     ax_m.bar(mids, counts, width=np.diff(edges), color=np.where(mids < 0, "0.6", colors[fav]), lw=0)
     ax_m.axvline(0, color="k", lw=1)
+    ax_m.text(0.02, 0.97, f"{ru} wins", transform=ax_m.transAxes, fontsize=8.5, color="0.45", va="top")
+    ax_m.text(
+        0.98,
+        0.97,
+        f"{fav} wins",
+        transform=ax_m.transAxes,
+        fontsize=8.5,
+        color=colors[fav],
+        va="top",
+        ha="right",
+    )
     ax_m.set_xlabel(f"{fav} \u2212 {ru} (share points)")
     ax_m.set_yticks([])
     ax_m.set_title(f"simulated final margin: P({fav} wins) = {p[fav]:.1%}", fontsize=10)

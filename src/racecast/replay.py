@@ -30,7 +30,7 @@ import sys
 import warnings
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -42,11 +42,6 @@ from .forecast import forecast as _forecast
 from .scoring import LOG_LOSS_CLIP, Score, score_forecasts, winner_of
 
 __all__ = ["replay", "Replay"]
-
-
-class _ForecastLike(Protocol):
-    win_probability: pd.Series
-    final_share: pd.DataFrame
 
 
 #: What each row of :attr:`Replay.table` holds (first column level).
@@ -174,7 +169,9 @@ class Replay:
 
     def __repr__(self) -> str:
         n = len(self.forecast_rows)
-        return f"<Replay {self.count.name!r} by {self.forecaster}: {n} forecasts of {len(self.table)} releases>"
+        return (
+            f"<Replay {self.count.name!r} by {self.forecaster}: {n} forecasts of {len(self.table)} releases>"
+        )
 
 
 def _resolve_forecaster(forecaster: str | Callable[..., Any]) -> tuple[str, Callable[..., Any]]:
@@ -185,7 +182,8 @@ def _resolve_forecaster(forecaster: str | Callable[..., Any]) -> tuple[str, Call
     if forecaster in _baselines.BASELINES:
         return forecaster, _baselines.BASELINES[forecaster]
     raise ForecastInputError(
-        f"unknown forecaster {forecaster!r}; use 'racecast', one of {list(_baselines.BASELINES)}, or a callable"
+        f"unknown forecaster {forecaster!r}; use 'racecast', one of {list(_baselines.BASELINES)}, "
+        "or a callable"
     )
 
 
@@ -370,7 +368,11 @@ def replay(
     table = table[cols]
     table.columns = pd.MultiIndex.from_tuples(cols, names=["quantity", "candidate"])
     for category, messages in caught.items():
-        more = f" (and {len(messages) - 1} more in this replay; see Replay.table['note'])" if len(messages) > 1 else ""
+        more = (
+            f" (and {len(messages) - 1} more in this replay; see Replay.table['note'])"
+            if len(messages) > 1
+            else ""
+        )
         warnings.warn(f"{messages[0]}{more}", category, stacklevel=2)
     settings = {"seed": seed, **{k: v for k, v in kwargs.items()}}
     return Replay(

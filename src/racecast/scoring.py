@@ -90,7 +90,9 @@ def _as_frame(x: ArrayOrFrame, what: str) -> pd.DataFrame:
         if arr.ndim == 1:
             arr = arr[None, :]
         if arr.ndim != 2:
-            raise ForecastInputError(f"{what} must be a table (forecasts x candidates), got shape {arr.shape}")
+            raise ForecastInputError(
+                f"{what} must be a table (forecasts x candidates), got shape {arr.shape}"
+            )
         df = pd.DataFrame(arr)
     if df.shape[0] == 0:
         raise ForecastInputError(f"{what} has no forecasts (no rows) to score")
@@ -126,7 +128,9 @@ def _winner_column(df: pd.DataFrame, winner: Hashable) -> Hashable:
     raise ForecastInputError(f"winner {winner!r} is not one of the candidates {list(df.columns)}")
 
 
-def brier_score(win_probability: ArrayOrFrame, winner: Hashable, *, average: bool = True) -> float | pd.Series:
+def brier_score(
+    win_probability: ArrayOrFrame, winner: Hashable, *, average: bool = True
+) -> float | pd.Series:
     """Multi-candidate Brier score of win probabilities against the actual winner.
 
     Parameters
@@ -308,11 +312,17 @@ def time_to_call(winner_probability: pd.Series | np.ndarray, *, threshold: float
     >>> time_to_call(p, threshold=0.99)
     15
     """
-    s = winner_probability if isinstance(winner_probability, pd.Series) else pd.Series(np.asarray(winner_probability))
+    s = (
+        winner_probability
+        if isinstance(winner_probability, pd.Series)
+        else pd.Series(np.asarray(winner_probability))
+    )
     if len(s) == 0:
         raise ForecastInputError("no forecasts to find a call in")
     if s.isna().any():
-        raise ForecastInputError("winner_probability has missing values; select the forecasts that exist first")
+        raise ForecastInputError(
+            "winner_probability has missing values; select the forecasts that exist first"
+        )
     below = np.flatnonzero(s.to_numpy(dtype=float) < threshold)
     if below.size == 0:
         return _label(s.index[0])
