@@ -221,9 +221,10 @@ def write_report(res: pd.DataFrame, contests, replays, out: Path, nyt_path: Path
             f"- NYT 2020: `{nyt_path.name}` from github.com/alex/nyt-2020-election-scraper (MIT), read in "
             "place, not part of racecast. Each update of the Times' results feed is a release; there is no "
             "batch type (every release is `mixed`), and the outstanding amount is the Times' own "
-            "`votes_remaining` estimate of all presidential votes left (third parties included, so it "
-            "overstates the two candidates' remaining votes by 1-4%), which was sometimes far off and is "
-            "read as 0 where the feed published a negative value. Updates that added no votes are kept as "
+            "`votes_remaining` estimate of all presidential votes left, third parties included (it "
+            "overstated the two candidates' remaining votes by 1-4% in most states and by about 20% early "
+            "in North Carolina; see finding 5), read as 0 where the feed published a negative value (the count "
+            "had passed the Times' turnout estimate). Updates that added no votes are kept as "
             "releases and scored like any other (a reader of the feed saw them); the table gives how many "
             "added votes. The last update of each state is taken as its final result (Georgia's includes "
             "the recount).",
@@ -457,7 +458,7 @@ def main(argv: list[str] | None = None) -> int:
     save_la_plots(replays, docs)
     report = docs / "backtest.md"
     write_report(res, contests, replays, report, nyt_path)
-    res.to_csv(docs / "backtest_results.csv", index=False)
+    res.drop(columns="seconds").to_csv(docs / "backtest_results.csv", index=False)  # reproducible
     print(f"wrote {report}, {docs / 'backtest_results.csv'} and the LA plots")
     return 0
 
