@@ -89,8 +89,13 @@ def test_table_has_one_row_per_release_but_the_last(la, la_replay):
     assert t.loc[5, "leader"] == "Karen Bass"
 
 
-def test_lead_change_probability_is_one_minus_the_current_leaders_win_probability(la_replay):
-    t = la_replay.table.loc[la_replay.forecast_rows]
+def test_lead_change_probability_is_the_forecasts_own_or_one_minus_the_leaders_chance(la, la_replay):
+    t = la_replay.table
+    for k, fc in zip(t.index, la_replay.forecasts):
+        if fc is not None:
+            assert t.loc[k, "lead_change_probability"] == pytest.approx(fc.lead_change_probability)
+    rp = racecast.replay(la, forecaster="counted_split", progress=False)
+    t = rp.table.loc[rp.forecast_rows]
     p_leader = [t.loc[k, ("win_probability", t.loc[k, "leader"])] for k in t.index]
     np.testing.assert_allclose(t["lead_change_probability"].to_numpy(dtype=float), 1 - np.array(p_leader))
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from .count import Count
 from .errors import (
+    CalledRaceWarning,
     CorrectionWarning,
     CountFormatError,
     ForecastInputError,
@@ -29,6 +30,8 @@ from ._version import __version__
 from .forecast import Forecast, forecast
 from .io import example_path, read_count
 from .model import Priors
+from . import pooling, rules  # noqa: F401  (racecast.rules.Majority, racecast.pooling.pool_candidates)
+from . import baselines, scoring  # noqa: F401  (racecast.scoring.brier_score, racecast.baselines.counted_split)
 from .replay import Replay, replay
 
 __all__ = [
@@ -48,5 +51,6 @@ __all__ = [
     "UnseenBatchTypeWarning",
     "StaleOutstandingWarning",
     "SamplerWarning",
+    "CalledRaceWarning",
     "__version__",
 ]

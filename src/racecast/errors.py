@@ -19,6 +19,7 @@ __all__ = [
     "UnseenBatchTypeWarning",
     "StaleOutstandingWarning",
     "SamplerWarning",
+    "CalledRaceWarning",
 ]
 
 
@@ -87,3 +88,7 @@ class StaleOutstandingWarning(RacecastWarning):
 
 class SamplerWarning(RacecastWarning):
     """The sampler's diagnostics (R-hat, ESS, divergences) indicate trouble."""
+
+
+class CalledRaceWarning(RacecastWarning):
+    """A called outcome happens in none of the simulated draws, so it had to be imposed."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
@@ -22,7 +22,8 @@ from ._version import __version__ as _version
 from .count import Count
 from .errors import ForecastInputError, SamplerWarning, StaleOutstandingWarning, UnseenBatchTypeWarning
 from .model import Posterior, Priors, build_model_data, check_diagnostics, fit_fast, fit_nuts
-from .rules import Rule, RuleResult, resolve_rule
+from .pooling import is_pooled, pool_candidates, pooling_plan
+from .rules import Rule, RuleResult, lead_change_probability, resolve_rule
 from .simulate import RemainingSpec, simulate_final
 
 __all__ = ["forecast", "Forecast", "DEFAULT_OUTSTANDING_SD"]
@@ -43,9 +44,11 @@ class Forecast:
     Attributes
     ----------
     count : Count
-        The count the forecast was made from.
+        The count the forecast was made from (after ``min_share`` pooling).
     final_draws : numpy.ndarray
-        ``(draws, candidates)`` simulated final vote totals.
+        ``(draws, candidates)`` simulated final vote totals, all of them (with
+        a called race, ``rule_result.kept_draws`` marks those consistent with
+        the call; every share and vote interval uses only those).
     posterior : racecast.model.Posterior
         Posterior draws of the model parameters.
     rule : racecast.rules.Rule
@@ -82,25 +85,43 @@ class Forecast:
 
     @property
     def win_probability(self) -> pd.Series:
-        """P(win) per candidate under the rule (plurality: sums to 1)."""
+        """Per candidate, the rule's headline probability (see ``docs/rules.md``).
+
+        Plurality: P(win), sums to 1.  Majority: P(win outright), sums to
+        1 - P(runoff).  Top two: P(advance), sums to 2.  Seats: P(win a seat),
+        sums to the seats.  Threshold: P(pass) for Yes, P(fail) for No.
+        """
         return self.rule_result.win_probability
 
     @property
     def outcomes(self) -> pd.DataFrame:
-        """Every event the rule defines, with its probability (tidy)."""
+        """Every event the rule defines (``event``, ``candidate``, ``probability``), tidy."""
         return self.rule_result.outcomes
+
+    # -- contest rules (issue 4): the draws a called race keeps, leader, lead change ----------
+    @property
+    def _kept_draws(self) -> np.ndarray:
+        """The simulated final counts every output is computed from (those consistent with a call)."""
+        keep = self.rule_result.kept_draws
+        return self.final_draws if keep is None else self.final_draws[keep]
 
     @property
     def leader(self) -> str:
-        """The candidate with the most votes counted so far."""
-        return str(self.count.totals.idxmax())
+        """The candidate with the most votes counted so far (never a pooled "Other" bloc)."""
+        totals = self.count.totals
+        return str(totals[[not is_pooled(c) for c in totals.index]].idxmax())
 
     @property
     def lead_change_probability(self) -> float:
-        """P(the current leader does not win)."""
-        return float(1.0 - self.win_probability[self.leader]) if self.rule.name == "plurality" else float(
-            1.0 - self.rule_result.winners[:, self.candidates.index(self.leader)].mean()
-        )
+        """P(the candidate leading now does not finish first), whatever the rule.
+
+        "First" is most votes in the final count (for a majority rule: who tops
+        the first round); see :func:`racecast.rules.lead_change_probability`.
+        With a called race it is conditional on the call.
+        """
+        return lead_change_probability(self.count.totals, self._kept_draws)
+
+    # -----------------------------------------------------------------------------------------
 
     @property
     def diagnostics(self) -> dict[str, Any]:
@@ -120,8 +141,9 @@ class Forecast:
 
     @cached_property
     def _final_shares(self) -> np.ndarray:
-        tot = self.final_draws.sum(axis=1, keepdims=True)
-        return self.final_draws / np.where(tot > 0, tot, 1)
+        draws = self._kept_draws
+        tot = draws.sum(axis=1, keepdims=True)
+        return draws / np.where(tot > 0, tot, 1)
 
     @property
     def final_share(self) -> pd.DataFrame:
@@ -139,7 +161,7 @@ class Forecast:
 
     def final_votes_interval(self, interval: float | None = None) -> pd.DataFrame:
         """Final-vote quantiles at another interval mass."""
-        return self._quantiles(self.final_draws.astype(float), interval)
+        return self._quantiles(self._kept_draws.astype(float), interval)
 
     @property
     def final_margin(self) -> np.ndarray:
@@ -197,7 +219,12 @@ class Forecast:
                                       if v.ndim == 2}
         idata = az.from_dict(
             posterior=posterior,
-            posterior_predictive={"final_votes": shape(self.final_draws), "added_votes": shape(self.added_by_type)},
+            posterior_predictive={
+                "final_votes": shape(self.final_draws),
+                "added_votes": shape(self.added_by_type),
+                # contest rules (issue 4): a called race conditions the outputs on these draws
+                **({"consistent_with_call": shape(self.rule_result.kept_draws)} if self.rule_result.called else {}),
+            },
             constant_data={"counted_votes": self.count.votes[-1]},
             coords={"candidate": cand, "batch_type": types},
             dims=dims,
@@ -221,6 +248,8 @@ class Forecast:
             "releases": len(self.count),
             "as_of_release": int(self.count.release_ids[-1]),
             "rule": self.rule.name,
+            "called": list(self.rule_result.called),
+            "called_probability": _jsonable(self.rule_result.called_probability),
             "interval": self.interval,
             "leader": self.leader,
             "lead_change_probability": self.lead_change_probability,
@@ -258,13 +287,17 @@ class Forecast:
         lines.append(f"outstanding: {rem or 'nothing'}")
         width = max(len(c) for c in self.candidates)
         pct = int(round(self.interval * 100))
-        lines.append(f"{'candidate':<{width}}  {'votes':>11}  {'P(win)':>7}  final share (median, {pct}% interval)")
+        label = getattr(self.rule, "win_label", "P(win)")
+        lines.append(
+            f"{'candidate':<{width}}  {'votes':>11}  {label:>12}  final share (median, {pct}% interval)"
+        )
         for c in self.win_probability.sort_values(ascending=False).index:
             lines.append(
-                f"{c:<{width}}  {int(self.count.totals[c]):>11,}  {self.win_probability[c]:>7.3f}  "
+                f"{c:<{width}}  {int(self.count.totals[c]):>11,}  {self.win_probability[c]:>12.3f}  "
                 f"{100 * fs.loc[c, 'median']:5.1f}%  [{100 * fs.loc[c, 'lower']:5.1f}%, {100 * fs.loc[c, 'upper']:5.1f}%]"
             )
-        lines.append(f"P(current leader {self.leader} does not win): {self.lead_change_probability:.3f}")
+        lines.extend(self.rule_result.summary_lines())
+        lines.append(f"P(current leader {self.leader} does not finish first): {self.lead_change_probability:.3f}")
         return "\n".join(lines)
 
     def plot(self, **kwargs: Any) -> Any:
@@ -349,6 +382,9 @@ def forecast(
     draws: int = 2000,
     engine: Engine = "nuts",
     rule: str | Rule | None = None,
+    seats: int | None = None,
+    called: str | Iterable[str] | None = None,
+    min_share: float | None = None,
     interval: float = 0.9,
     outstanding_sd: float = DEFAULT_OUTSTANDING_SD,
     priors: Priors | None = None,
@@ -372,7 +408,19 @@ def forecast(
         ``"nuts"`` (PyMC model sampled with NUTS) or ``"fast"`` (exact Gaussian
         integration of the same model on a grid of its two scales).
     rule
-        Contest rule (default plurality); see :mod:`racecast.rules`.
+        Contest rule (default plurality), a :class:`racecast.rules.Rule` or a
+        shortcut: ``"plurality"``, ``"majority"``, ``"top_two"``, ``"seats:3"``,
+        ``"threshold:2/3"``; see ``docs/rules.md``.
+    seats
+        Number of seats of a multi-seat contest (top ``seats`` win).
+    called
+        An outcome called by an authority (a name, or names: see
+        ``docs/rules.md``).  It is pinned: every probability, share and vote
+        interval is conditional on it.
+    min_share
+        Pool candidates below this share of the votes counted so far into one
+        ``"Other (n candidates)"`` column before modelling (faster for crowded
+        contests; called candidates are never pooled).
     interval
         Mass of the reported intervals (default 0.9).
     outstanding_sd
@@ -408,7 +456,18 @@ def forecast(
     if not np.isfinite(outstanding_sd) or outstanding_sd < 0:
         raise ForecastInputError(f"outstanding_sd must be >= 0, got {outstanding_sd!r}")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    rule_obj = resolve_rule(rule)
+    # -- contest rules (issue 4): seats, called races, pooling of small candidates --------------
+    rule_obj = resolve_rule(rule, seats=seats)
+    called_names = () if called is None else ((called,) if isinstance(called, str) else tuple(called))
+    pooled: tuple[str, ...] = ()
+    if min_share is not None:
+        unknown = [c for c in called_names if c not in count.candidates]
+        if unknown:
+            raise ForecastInputError(f"called={unknown} not among the candidates {list(count.candidates)}")
+        pooled = pooling_plan(count, min_share, keep=called_names)
+        count = pool_candidates(count, min_share, keep=called_names)
+    rule_obj.check(count.candidates, called=called_names)  # fail before fitting, not after
+    # -----------------------------------------------------------------------------------------
     rem, notes = _resolve_remaining(count, remaining)
     types = list(count.batch_types)
     for t in rem.index:
@@ -444,7 +503,7 @@ def forecast(
             post.diagnostics["problems"] = problems
     spec = RemainingSpec(amount=amounts, unit=unit, outstanding_sd=float(outstanding_sd))
     final, added = simulate_final(count.votes[-1], data, post, spec, rng)
-    result = rule_obj.evaluate(final, count.candidates, rng)
+    result = rule_obj.evaluate(final, count.candidates, rng, called=called_names or None)
     settings = {
         "engine": engine,
         "draws": int(post.n_draws),
@@ -453,6 +512,11 @@ def forecast(
         "priors": (priors or Priors()).__dict__,
         "batch_types": list(types),
         "racecast_version": _version,
+        "rule": rule_obj.name,
+        "seats": seats,
+        "called": list(called_names),
+        "min_share": min_share,
+        "pooled": list(pooled),
     }
     return Forecast(
         count=count,

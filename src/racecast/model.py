@@ -319,6 +319,80 @@ def _grid_posterior(
     return a, b, w / w.sum(), res
 
 
+def _share_design(data: ModelData) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Blocks: 0 = mu, 1..T = alpha_t - mu, T+1..2T = delta_t."""
+    n = data.y.shape[0]
+    ones = np.ones(n)
+    t_n = data.n_types
+    return [(np.zeros(n, np.int64), ones), (1 + data.type_idx, ones), (1 + t_n + data.type_idx, data.x)]
+
+
+def _share_scales(data: ModelData, sig_t: np.ndarray) -> np.ndarray:
+    pr, t_n = data.priors, data.n_types
+    scales = np.empty((sig_t.size, 1 + 2 * t_n))
+    scales[:, 0] = pr.mu_sd
+    scales[:, 1 : 1 + t_n] = sig_t[:, None]
+    scales[:, 1 + t_n :] = pr.drift_sd
+    return scales
+
+
+def _rate_design(data: ModelData) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Blocks: 0 = rho0, 1..T = rho_t - rho0 (spans of mixed types load on rho0 only)."""
+    m = data.rate_y.size
+    known = data.rate_type_idx >= 0
+    return [(np.zeros(m, np.int64), np.ones(m)), (1 + np.where(known, data.rate_type_idx, 0), known.astype(float))]
+
+
+def _rate_scales(data: ModelData, sig_t: np.ndarray) -> np.ndarray:
+    scales = np.empty((sig_t.size, 1 + data.n_types))
+    scales[:, 0] = data.priors.rate_mu_sd
+    scales[:, 1:] = sig_t[:, None]
+    return scales
+
+
+def _corr(d: int) -> np.ndarray:
+    return np.eye(d) + np.ones((d, d))
+
+
+def _draw_gaussian(mean: np.ndarray, q_chol: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    z = rng.standard_normal(mean.shape)
+    return mean + np.linalg.solve(np.swapaxes(q_chol, -1, -2), z[..., None])[..., 0]
+
+
+def _conditional_shares(
+    data: ModelData, sig_t: np.ndarray, sig_b: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Draw (mu, alpha, delta) scores given draws of (sigma_type, sigma_batch).
+
+    Exact: given the scales the model is linear-Gaussian in these parameters.
+    Unique scale pairs are factorised once.
+    """
+    t_n, d = data.n_types, data.n_candidates - 1
+    pairs, inverse = np.unique(np.stack([sig_t, sig_b]), axis=1, return_inverse=True)
+    inverse = np.asarray(inverse).ravel()
+    _, mean, q_chol = _gaussian_block(
+        data.y, data.noise, _share_design(data), _share_scales(data, pairs[0]), pairs[1] ** 2, _corr(d)
+    )
+    beta = _draw_gaussian(mean[inverse], q_chol[inverse], rng).reshape(sig_t.size, 1 + 2 * t_n, d)
+    mu = beta[:, 0]
+    alpha = mu[:, None, :] + beta[:, 1 : 1 + t_n]
+    return _alr_to_scores(mu), _alr_to_scores(alpha), _alr_to_scores(beta[:, 1 + t_n :])
+
+
+def _conditional_rates(
+    data: ModelData, sig_t: np.ndarray, sig_b: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Draw logit contest shares of ballots by type given the rate block's scales."""
+    pairs, inverse = np.unique(np.stack([sig_t, sig_b]), axis=1, return_inverse=True)
+    inverse = np.asarray(inverse).ravel()
+    _, mean, q_chol = _gaussian_block(
+        data.rate_y[:, None], data.rate_var[:, None, None], _rate_design(data),
+        _rate_scales(data, pairs[0]), pairs[1] ** 2, np.eye(1),
+    )
+    rb = _draw_gaussian(mean[inverse], q_chol[inverse], rng)
+    return rb[:, :1] + rb[:, 1:]
+
+
 def fit_fast(data: ModelData, *, draws: int, rng: np.random.Generator) -> Posterior:
     """Fit the model with the fast engine.
 
@@ -330,29 +404,15 @@ def fit_fast(data: ModelData, *, draws: int, rng: np.random.Generator) -> Poster
     model itself is the grid.
     """
     pr = data.priors
-    t_n, k = data.n_types, data.n_candidates
-    d = k - 1
-    corr = np.eye(d) + np.ones((d, d))
-    n = data.y.shape[0]
-    ones = np.ones(n)
-    # blocks: 0 = mu, 1..T = alpha_t - mu, T+1..2T = delta_t
-    design = [(np.zeros(n, np.int64), ones), (1 + data.type_idx, ones), (1 + t_n + data.type_idx, data.x)]
+    d = data.n_candidates - 1
+    design = _share_design(data)
 
     def share_lik(sig_t: np.ndarray, sig_b: np.ndarray):
-        scales = np.empty((sig_t.size, 1 + 2 * t_n))
-        scales[:, 0] = pr.mu_sd
-        scales[:, 1 : 1 + t_n] = sig_t[:, None]
-        scales[:, 1 + t_n :] = pr.drift_sd
-        return _gaussian_block(data.y, data.noise, design, scales, sig_b**2, corr)
+        return _gaussian_block(data.y, data.noise, design, _share_scales(data, sig_t), sig_b**2, _corr(d))
 
-    sig_t, sig_b, w, (_, mean, q_chol) = _grid_posterior(share_lik, pr.type_sd, pr.batch_sd)
+    sig_t, sig_b, w, _ = _grid_posterior(share_lik, pr.type_sd, pr.batch_sd)
     pick = rng.choice(w.size, size=draws, p=w)
-    z = rng.standard_normal((draws, (1 + 2 * t_n) * d))
-    beta = mean[pick] + np.linalg.solve(np.swapaxes(q_chol[pick], -1, -2), z[..., None])[..., 0]
-    beta = beta.reshape(draws, 1 + 2 * t_n, d)
-    mu = beta[:, 0]
-    alpha = mu[:, None, :] + beta[:, 1 : 1 + t_n]
-    delta = beta[:, 1 + t_n :]
+    mu, alpha, delta = _conditional_shares(data, sig_t[pick], sig_b[pick], rng)
     rho = rate_sb = None
     diag: dict[str, Any] = {
         "engine": "fast",
@@ -360,31 +420,25 @@ def fit_fast(data: ModelData, *, draws: int, rng: np.random.Generator) -> Poster
         "grid_effective_points": float(1.0 / (w**2).sum()),
     }
     if data.has_rate:
-        m = data.rate_y.size
-        known = data.rate_type_idx >= 0
-        r_design = [(np.zeros(m, np.int64), np.ones(m)), (1 + np.where(known, data.rate_type_idx, 0), known.astype(float))]
+        r_design = _rate_design(data)
 
         def rate_lik(sig_t: np.ndarray, sig_b: np.ndarray):
-            scales = np.empty((sig_t.size, 1 + t_n))
-            scales[:, 0] = pr.rate_mu_sd
-            scales[:, 1:] = sig_t[:, None]
             return _gaussian_block(
-                data.rate_y[:, None], data.rate_var[:, None, None], r_design, scales, sig_b**2, np.eye(1)
+                data.rate_y[:, None], data.rate_var[:, None, None], r_design, _rate_scales(data, sig_t),
+                sig_b**2, np.eye(1),
             )
 
-        _, r_sb, r_w, (_, r_mean, r_chol) = _grid_posterior(rate_lik, pr.rate_type_sd, pr.rate_batch_sd)
+        r_st, r_sb, r_w, _ = _grid_posterior(rate_lik, pr.rate_type_sd, pr.rate_batch_sd)
         r_pick = rng.choice(r_w.size, size=draws, p=r_w)
-        rz = rng.standard_normal((draws, 1 + t_n))
-        rb = r_mean[r_pick] + np.linalg.solve(np.swapaxes(r_chol[r_pick], -1, -2), rz[..., None])[..., 0]
-        rho = rb[:, :1] + rb[:, 1:]
+        rho = _conditional_rates(data, r_st[r_pick], r_sb[r_pick], rng)
         rate_sb = r_sb[r_pick]
         diag["rate_grid_effective_points"] = float(1.0 / (r_w**2).sum())
     return Posterior(
-        alpha=_alr_to_scores(alpha),
-        delta=_alr_to_scores(delta),
+        alpha=alpha,
+        delta=delta,
         sigma_batch=sig_b[pick],
         sigma_type=sig_t[pick],
-        mu=_alr_to_scores(mu),
+        mu=mu,
         rho=rho,
         rate_sigma_batch=rate_sb,
         engine="fast",
@@ -398,60 +452,84 @@ def fit_fast(data: ModelData, *, draws: int, rng: np.random.Generator) -> Poster
 _COMPILED: dict[tuple, Any] = {}
 
 
+def _collapsed_matrices(data: ModelData) -> dict[str, np.ndarray]:
+    """Covariance pieces of the collapsed (marginal) model of ``vec(y)``.
+
+    With ``beta = (mu, alpha - mu, delta)`` integrated out,
+    ``Cov[vec y] = F + sigma_type^2 B + sigma_batch^2 I_C`` where ``F`` holds the
+    known parts (contest mean, drift, multinomial noise), ``B`` links batches of
+    one type and ``I_C`` is the batch-level covariance.
+    """
+    pr = data.priors
+    n, d = data.y.shape
+    c = _corr(d)
+    same = (data.type_idx[:, None] == data.type_idx[None, :]).astype(float)
+    noise = np.zeros((n * d, n * d))
+    for i in range(n):
+        noise[i * d : i * d + d, i * d : i * d + d] = data.noise[i]
+    fixed = (
+        pr.mu_sd**2 * np.kron(np.ones((n, n)), c)
+        + pr.drift_sd**2 * np.kron(np.outer(data.x, data.x) * same, c)
+        + noise
+    )
+    out = {"y": data.y.reshape(-1), "F": fixed, "B": np.kron(same, c), "I_C": np.kron(np.eye(n), c)}
+    if data.has_rate:
+        m = data.rate_y.size
+        typed = data.rate_type_idx >= 0
+        same_r = ((data.rate_type_idx[:, None] == data.rate_type_idx[None, :]) & typed[:, None] & typed[None, :])
+        out["rate_y"] = data.rate_y
+        out["rate_F"] = pr.rate_mu_sd**2 * np.ones((m, m)) + np.diag(data.rate_var)
+        out["rate_B"] = same_r.astype(float)
+    return out
+
+
 def _pymc_model(data: ModelData):
-    """The PyMC model.  Its shape depends only on (K, T, has_rate); the number of
-    batches and spans flows through ``pm.Data`` so one compiled model serves every
-    release of a count."""
+    """The PyMC model, collapsed over its Gaussian parameters.
+
+    The contest mean, type leans and drifts are Gaussian given the two scales, so
+    they are integrated out exactly and NUTS samples only
+    ``(sigma_type, sigma_batch)`` (and the turnout block's two scales): no funnel,
+    no divergences from few batches per type.  Leans and drifts are then drawn
+    from their exact conditional posterior for every NUTS draw.  The model's
+    shape depends only on which blocks are present; the data (of any number of
+    batches) flows through ``pm.Data``, so one compiled model serves every
+    release and every contest.
+    """
     import pymc as pm
-    import pytensor.tensor as pt
 
     pr = data.priors
-    k, t_n = data.n_candidates, data.n_types
-    d = k - 1
-    coords = {"candidate": list(data.candidates), "batch_type": list(data.types)}
-    with pm.Model(coords=coords) as model:
-        y = pm.Data("y", data.y)
-        noise = pm.Data("noise", data.noise)
-        tidx = pm.Data("type_idx", data.type_idx)
-        x = pm.Data("x", data.x)
-        mu = pm.ZeroSumNormal("mu", sigma=pr.mu_sd, dims="candidate")
+    mats = _collapsed_matrices(data)
+    with pm.Model() as model:
         sigma_type = pm.HalfNormal("sigma_type", sigma=pr.type_sd)
-        z = pm.ZeroSumNormal("z_type", sigma=1.0, dims=("batch_type", "candidate"), n_zerosum_axes=1)
-        alpha = pm.Deterministic("alpha", mu[None, :] + sigma_type * z, dims=("batch_type", "candidate"))
-        delta = pm.ZeroSumNormal("delta", sigma=pr.drift_sd, dims=("batch_type", "candidate"), n_zerosum_axes=1)
         sigma_batch = pm.HalfNormal("sigma_batch", sigma=pr.batch_sd)
-        eta = alpha[tidx] + x[:, None] * delta[tidx]
-        m = eta[:, :-1] - eta[:, -1:]
-        if d == 1:
-            sd = pt.sqrt(2.0 * sigma_batch**2 + noise[:, 0, 0])
-            pm.Normal("obs", mu=m[:, 0], sigma=sd, observed=y[:, 0])
-        else:
-            corr = np.eye(d) + np.ones((d, d))
-            cov = sigma_batch**2 * corr[None] + noise
-            pm.MvNormal("obs", mu=m, cov=cov, observed=y)
+        if data.y.shape[0]:
+            y = pm.Data("y", mats["y"])
+            f = pm.Data("F", mats["F"])
+            b = pm.Data("B", mats["B"])
+            ic = pm.Data("I_C", mats["I_C"])
+            pm.MvNormal("obs", mu=0.0, cov=f + sigma_type**2 * b + sigma_batch**2 * ic, observed=y)
         if data.has_rate:
-            ry = pm.Data("rate_y", data.rate_y)
-            rv = pm.Data("rate_var", data.rate_var)
-            ridx = pm.Data("rate_type_idx", data.rate_type_idx)
-            rho0 = pm.Normal("rho0", 0.0, pr.rate_mu_sd)
+            ry = pm.Data("rate_y", mats["rate_y"])
+            rf = pm.Data("rate_F", mats["rate_F"])
+            rb = pm.Data("rate_B", mats["rate_B"])
             rsig_t = pm.HalfNormal("rate_sigma_type", sigma=pr.rate_type_sd)
-            rz = pm.Normal("rate_z", 0.0, 1.0, dims="batch_type")
-            rho = pm.Deterministic("rho", rho0 + rsig_t * rz, dims="batch_type")
             rsig_b = pm.HalfNormal("rate_sigma_batch", sigma=pr.rate_batch_sd)
-            rho_ext = pt.concatenate([rho, rho0[None]])  # index -1 -> contest mean (span of mixed types)
-            pm.Normal("rate_obs", mu=rho_ext[ridx], sigma=pt.sqrt(rsig_b**2 + rv), observed=ry)
+            eye = pm.Data("rate_I", np.eye(ry.get_value().size))
+            pm.MvNormal("rate_obs", mu=0.0, cov=rf + rsig_t**2 * rb + rsig_b**2 * eye, observed=ry)
     return model
 
 
 def _data_updates(data: ModelData) -> dict[str, np.ndarray]:
-    up = {"y": data.y, "noise": data.noise, "type_idx": data.type_idx, "x": data.x}
+    mats = _collapsed_matrices(data)
+    up = {k: mats[k] for k in ("y", "F", "B", "I_C")} if data.y.shape[0] else {}
     if data.has_rate:
-        up.update({"rate_y": data.rate_y, "rate_var": data.rate_var, "rate_type_idx": data.rate_type_idx})
+        up.update({k: mats[k] for k in ("rate_y", "rate_F", "rate_B")})
+        up["rate_I"] = np.eye(data.rate_y.size)
     return up
 
 
 def _shape_key(data: ModelData) -> tuple:
-    return (data.candidates, data.types, data.has_rate, data.priors)
+    return (bool(data.y.shape[0]), data.has_rate)
 
 
 def fit_nuts(
@@ -460,13 +538,15 @@ def fit_nuts(
     draws: int,
     rng: np.random.Generator,
     chains: int = 2,
-    tune: int = 1000,
+    tune: int = 500,
     target_accept: float = 0.9,
 ) -> Posterior:
     """Fit the model with NUTS (nutpie if installed, else PyMC's sampler).
 
-    The compiled model is cached by shape (candidates, batch types, turnout
-    block), so refitting after a new release only swaps the data.
+    NUTS samples the collapsed model's scales; leans and drifts are then drawn
+    exactly from their conditional posterior, draw by draw.  The compiled model
+    is cached by shape (which blocks are present), so refitting after a new
+    release, or for another contest, only swaps the data.
     """
     per_chain = max(int(np.ceil(draws / chains)), 100)
     seed = int(rng.integers(2**31 - 1))
@@ -484,15 +564,8 @@ def fit_nuts(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)
             idata = nutpie.sample(
-                compiled,
-                draws=per_chain,
-                tune=tune,
-                chains=chains,
-                cores=chains,
-                seed=seed,
-                progress_bar=False,
-                target_accept=target_accept,
-                save_warmup=False,
+                compiled, draws=per_chain, tune=tune, chains=chains, cores=chains, seed=seed,
+                progress_bar=False, target_accept=target_accept, save_warmup=False,
             )
         sampler = "nutpie"
     else:  # pragma: no cover
@@ -508,33 +581,27 @@ def fit_nuts(
     s = per_chain * chains
 
     def flat(name: str) -> np.ndarray:
-        arr = post[name].to_numpy()
-        return arr.reshape((s,) + arr.shape[2:])
+        return post[name].to_numpy().reshape(s)
 
+    sig_t, sig_b = flat("sigma_type"), flat("sigma_batch")
+    mu, alpha, delta = _conditional_shares(data, sig_t, sig_b, rng)
+    rho = rate_sb = None
+    if data.has_rate:
+        rate_sb = flat("rate_sigma_batch")
+        rho = _conditional_rates(data, flat("rate_sigma_type"), rate_sb, rng)
     diag = _nuts_diagnostics(idata)
     diag["sampler"] = sampler
     diag["engine"] = "nuts"
-    rho = flat("rho") if data.has_rate else None
-    rate_sb = flat("rate_sigma_batch") if data.has_rate else None
     return Posterior(
-        alpha=flat("alpha"),
-        delta=flat("delta"),
-        sigma_batch=flat("sigma_batch"),
-        sigma_type=flat("sigma_type"),
-        mu=flat("mu"),
-        rho=rho,
-        rate_sigma_batch=rate_sb,
-        engine="nuts",
-        diagnostics=diag,
-        idata=idata,
+        alpha=alpha, delta=delta, sigma_batch=sig_b, sigma_type=sig_t, mu=mu, rho=rho,
+        rate_sigma_batch=rate_sb, engine="nuts", diagnostics=diag, idata=idata,
     )
 
 
 def _nuts_diagnostics(idata: Any) -> dict[str, Any]:
     import arviz as az
 
-    names = [v for v in ("mu", "alpha", "delta", "sigma_type", "sigma_batch", "rho", "rate_sigma_batch")
-             if v in idata.posterior]
+    names = [v for v in ("sigma_type", "sigma_batch", "rate_sigma_type", "rate_sigma_batch") if v in idata.posterior]
     summ = az.summary(idata, var_names=names, kind="diagnostics")
     stats = idata.sample_stats
     div_name = "diverging" if "diverging" in stats else None

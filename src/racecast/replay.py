@@ -78,7 +78,7 @@ class Replay:
         ``lead`` (leader's votes minus the runner-up's), ``win_probability``,
         ``share_median``, ``share_lower``, ``share_upper`` (final-share interval)
         per candidate, ``lead_change_probability`` (P(the current leader does not
-        win)) and ``note`` (why no forecast was made, or the warnings the
+        finish first): the forecast's own when it has one, else 1 - P(leader wins)) and ``note`` (why no forecast was made, or the warnings the
         forecast raised).  Per-candidate quantities are selected with
         ``table["win_probability"]``; the others come out as Series.  Rows where
         no forecast could be made (e.g. no outstanding estimate yet) hold ``NaN``
@@ -350,7 +350,8 @@ def replay(
                 for q in ("median", "lower", "upper"):
                     for c in cands:
                         row[(f"share_{q}", c)] = float(fs.loc[c, q])
-                row[("lead_change_probability", "")] = float(1.0 - p[leader])
+                lcp = getattr(fc, "lead_change_probability", None)  # racecast's, whatever the rule
+                row[("lead_change_probability", "")] = float(1.0 - p[leader]) if lcp is None else float(lcp)
                 note = f"forecast: {leader} leads by {row[('lead', '')]:,}"
             else:
                 for q in ("win_probability", "share_median", "share_lower", "share_upper"):
