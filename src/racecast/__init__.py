@@ -34,6 +34,8 @@ from .io import example_path, read_clarity, read_count, read_nyt2020
 from .model import Priors
 from .prior import Prior, prior_from
 from . import pooling, rules  # noqa: F401  (racecast.rules.Majority, racecast.pooling.pool_candidates)
+from . import baselines, scoring  # noqa: F401  (racecast.scoring.brier_score, racecast.baselines.counted_split)
+from .replay import Replay, replay
 
 __all__ = [
     "Count",
@@ -42,6 +44,8 @@ __all__ = [
     "Priors",
     "Prior",
     "prior_from",
+    "replay",
+    "Replay",
     "read_count",
     "read_nyt2020",
     "read_clarity",

@@ -309,6 +309,15 @@ class Forecast:
         lines.append(f"P(current leader {self.leader} does not finish first): {self.lead_change_probability:.3f}")
         return "\n".join(lines)
 
+    def plot(self, **kwargs: Any) -> Any:
+        """Final-share intervals per candidate and the simulated final margin.
+
+        See :func:`racecast.plot.plot_forecast` (needs matplotlib); returns the figure.
+        """
+        from .plot import plot_forecast
+
+        return plot_forecast(self, **kwargs)
+
     def __repr__(self) -> str:
         wp = self.win_probability.sort_values(ascending=False)
         top = ", ".join(f"{c} {p:.3f}" for c, p in wp.head(3).items())
