@@ -19,6 +19,7 @@ from .errors import (
     CalledRaceWarning,
     CorrectionWarning,
     CountFormatError,
+    FeedWarning,
     ForecastInputError,
     RacecastError,
     RacecastWarning,
@@ -29,7 +30,7 @@ from .errors import (
 )
 from ._version import __version__
 from .forecast import Forecast, forecast
-from .io import example_path, read_count
+from .io import example_path, read_clarity, read_count, read_nyt2020
 from .model import Priors
 from .prior import Prior, prior_from
 from . import pooling, rules  # noqa: F401  (racecast.rules.Majority, racecast.pooling.pool_candidates)
@@ -42,6 +43,8 @@ __all__ = [
     "Prior",
     "prior_from",
     "read_count",
+    "read_nyt2020",
+    "read_clarity",
     "example_path",
     "RacecastError",
     "CountFormatError",
@@ -52,6 +55,7 @@ __all__ = [
     "StaleOutstandingWarning",
     "SamplerWarning",
     "HistoryWarning",
+    "FeedWarning",
     "CalledRaceWarning",
     "__version__",
 ]

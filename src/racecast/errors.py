@@ -20,6 +20,9 @@ __all__ = [
     "StaleOutstandingWarning",
     "SamplerWarning",
     "HistoryWarning",
+
+
+    "FeedWarning",
     "CalledRaceWarning",
 ]
 
@@ -93,6 +96,15 @@ class SamplerWarning(RacecastWarning):
 
 class HistoryWarning(RacecastWarning):
     """A count used to learn a prior from history may not be complete."""
+
+
+class FeedWarning(RacecastWarning):
+    """A results feed published a value racecast cannot use as it stands.
+
+    The message names the file, row and column, the published value and what
+    racecast did with it (e.g. a negative "votes remaining" estimate read as 0);
+    the published value is also kept in the count's ``note`` column.
+    """
 
 
 class CalledRaceWarning(RacecastWarning):
