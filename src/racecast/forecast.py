@@ -526,7 +526,8 @@ def forecast(
     final, added = simulate_final(count.votes[-1], data, post, spec, rng)
     result = rule_obj.evaluate(final, count.candidates, rng, called=called_names or None)
     settings = {
-        "engine": engine,
+        "engine": post.engine,  # "fast" when a poor NUTS fit fell back (see diagnostics)
+        "requested_engine": engine,
         "draws": int(post.n_draws),
         "seed": seed if isinstance(seed, (int, np.integer)) or seed is None else "generator",
         "outstanding_sd": float(outstanding_sd),
