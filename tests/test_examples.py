@@ -11,9 +11,9 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-def test_la_example_runs_and_shows_bass_favoured_after_nov_10():
+def test_la_example_runs_and_shows_bass_favoured_after_nov_10(tmp_path):
     out = subprocess.run(
-        [sys.executable, str(EXAMPLES / "la_mayor_2022.py"), "--engine", "fast"],
+        [sys.executable, str(EXAMPLES / "la_mayor_2022.py"), "--engine", "fast", "--plots", str(tmp_path)],
         capture_output=True, text=True, check=True, timeout=300,
     ).stdout
     rows = {int(line.split()[0]): line for line in out.splitlines() if line[:3].strip().isdigit()}
@@ -21,6 +21,8 @@ def test_la_example_runs_and_shows_bass_favoured_after_nov_10():
     assert "-2,695" in nov10
     assert float(nov10[nov10.index("-2,695") + 1]) > 0.75
     assert float(rows[7].split()[rows[7].split().index("+29,271") + 1]) >= 0.99
+    assert (tmp_path / "la_2022_replay.png").stat().st_size > 10_000
+    assert (tmp_path / "la_2022_forecast.png").stat().st_size > 10_000
 
 
 @pytest.mark.slow
