@@ -580,9 +580,9 @@ def test_from_frame_missing_votes_for_a_candidate_is_an_error_naming_the_candida
     tidy = pd.DataFrame(
         {"release": [1, 1, 2], "batch_type": ["m"] * 3, "candidate": ["A", "B", "A"], "votes": [1, 2, 3]}
     )
-    with pytest.raises(CountFormatError, match="blank") as exc:
+    with pytest.raises(CountFormatError, match="no row for candidate 'B'") as exc:
         racecast.Count.from_frame(tidy)
-    assert exc.value.column == "B"
+    assert exc.value.column == "candidate"
 
 
 def test_from_frame_fractional_votes_are_an_error():
@@ -607,9 +607,6 @@ def test_from_frame_naive_timestamps_are_an_error():
         racecast.Count.from_frame(tidy)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="from_frame takes the first batch_type of a release silently (reported)"
-)
 def test_from_frame_conflicting_batch_types_within_a_release_are_an_error():
     tidy = pd.DataFrame(
         {
@@ -623,21 +620,16 @@ def test_from_frame_conflicting_batch_types_within_a_release_are_an_error():
         racecast.Count.from_frame(tidy)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="an outstanding table indexed unlike the releases is dropped silently (reported)"
-)
-def test_from_frame_outstanding_table_that_matches_no_release_is_an_error():
+def test_from_frame_outstanding_table_is_matched_to_releases_never_dropped():
     tidy = pd.DataFrame(
         {"release": [1, 1], "batch_type": ["m"] * 2, "candidate": ["A", "B"], "votes": [1, 2]}
     )
-    table = pd.DataFrame({"late_mail": [100]}, index=["1"])  # str labels, the releases are ints
-    with pytest.raises(CountFormatError, match="outstanding"):
-        racecast.Count.from_frame(tidy, outstanding=table)
+    as_text = racecast.Count.from_frame(tidy, outstanding=pd.DataFrame({"late_mail": [100]}, index=["1"]))
+    assert as_text.latest_outstanding() == {"late_mail": (100.0, 1)}  # "1" is release 1, not dropped
+    with pytest.raises(CountFormatError, match="not a release"):
+        racecast.Count.from_frame(tidy, outstanding=pd.DataFrame({"late_mail": [100]}, index=[7]))
 
 
-@pytest.mark.xfail(
-    strict=True, reason="from_frame errors give the release's position, not the frame's row (reported)"
-)
 def test_from_frame_errors_name_the_row_of_the_frame():
     tidy = pd.DataFrame(
         {

@@ -23,6 +23,7 @@ from .errors import (
     ForecastInputError,
     RacecastError,
     RacecastWarning,
+    HistoryWarning,
     SamplerWarning,
     StaleOutstandingWarning,
     UnseenBatchTypeWarning,
@@ -31,13 +32,20 @@ from ._version import __version__
 from .forecast import Forecast, forecast
 from .io import example_path, read_clarity, read_count, read_nyt2020
 from .model import Priors
+from .prior import Prior, prior_from
 from . import pooling, rules  # noqa: F401  (racecast.rules.Majority, racecast.pooling.pool_candidates)
+from . import baselines, scoring  # noqa: F401  (racecast.scoring.brier_score, racecast.baselines.counted_split)
+from .replay import Replay, replay
 
 __all__ = [
     "Count",
     "forecast",
     "Forecast",
     "Priors",
+    "Prior",
+    "prior_from",
+    "replay",
+    "Replay",
     "read_count",
     "read_nyt2020",
     "read_clarity",
@@ -50,6 +58,7 @@ __all__ = [
     "UnseenBatchTypeWarning",
     "StaleOutstandingWarning",
     "SamplerWarning",
+    "HistoryWarning",
     "FeedWarning",
     "CalledRaceWarning",
     "__version__",

@@ -19,6 +19,9 @@ __all__ = [
     "UnseenBatchTypeWarning",
     "StaleOutstandingWarning",
     "SamplerWarning",
+    "HistoryWarning",
+
+
     "FeedWarning",
     "CalledRaceWarning",
 ]
@@ -89,6 +92,10 @@ class StaleOutstandingWarning(RacecastWarning):
 
 class SamplerWarning(RacecastWarning):
     """The sampler's diagnostics (R-hat, ESS, divergences) indicate trouble."""
+
+
+class HistoryWarning(RacecastWarning):
+    """A count used to learn a prior from history may not be complete."""
 
 
 class FeedWarning(RacecastWarning):

@@ -86,21 +86,45 @@ def read_count(path_or_buffer: str | os.PathLike[str] | IO[str], *, name: str | 
     if isinstance(path_or_buffer, (str, os.PathLike)):
         path = Path(path_or_buffer)
         label = name or str(path)
+        if isinstance(path_or_buffer, str) and "\n" in path_or_buffer:
+            raise CountFormatError(
+                "this looks like CSV text, not a path; pass io.StringIO(text) to read text", source="<text>"
+            )
         try:
             raw = path.read_bytes()
         except FileNotFoundError:
             raise CountFormatError("file not found", source=label) from None
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise CountFormatError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", source=label) from None
+        except IsADirectoryError:
+            raise CountFormatError("is a directory, not a count file", source=label) from None
+        except (OSError, ValueError) as exc:
+            raise CountFormatError(f"cannot be read ({exc.__class__.__name__}: {exc})", source=label) from None
     else:
-        label = name or getattr(path_or_buffer, "name", None) or "<buffer>"
-        text = path_or_buffer.read()
-        if isinstance(text, bytes):
-            text = text.decode("utf-8-sig")
-        text = text.lstrip("\ufeff")
+        label = str(name or getattr(path_or_buffer, "name", None) or "<buffer>")
+        if not hasattr(path_or_buffer, "read"):
+            raise CountFormatError(
+                f"read_count needs a path or an open text file, got {type(path_or_buffer).__name__}", source=label
+            )
+        raw = path_or_buffer.read()
+        if not isinstance(raw, (str, bytes)):
+            raise CountFormatError(f"reading the buffer gave {type(raw).__name__}, not text", source=label)
+    text = _decode_text(raw, label) if isinstance(raw, bytes) else raw.lstrip("\ufeff")
     return _parse_csv_text(text, label)
+
+
+def _decode_text(raw: bytes, label: str) -> str:
+    """UTF-8 (with or without a byte-order mark); anything else is refused with what to do."""
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(raw) > 1 and raw[1:2] == b"\x00" and raw[:1] != b"\x00"):
+        raise CountFormatError(
+            "the file is UTF-16 text; save it as UTF-8 (in Excel: 'CSV UTF-8 (comma delimited)')", source=label
+        )
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CountFormatError(
+            f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8 "
+            "(in Excel: 'CSV UTF-8 (comma delimited)'); racecast does not guess encodings",
+            source=label,
+        ) from None
 
 
 def _parse_csv_text(text: str, label: str) -> Count:
@@ -114,9 +138,10 @@ def _csv_table(text: str, label: str) -> tuple[list[str], list[list[str]], list[
     header: list[str] | None = None
     rows: list[list[str]] = []
     lines: list[int] = []
+    end = 0  # a record runs from the line after the previous one ends (a quoted field may span lines)
     try:
         for record in reader:
-            line = reader.line_num
+            line, end = end + 1, reader.line_num
             if not record or all(not f.strip() for f in record):
                 continue  # blank lines separate nothing in a CSV; they hold no data
             if header is None:
@@ -128,12 +153,15 @@ def _csv_table(text: str, label: str) -> tuple[list[str], list[list[str]], list[
         raise CountFormatError(f"not a readable CSV file ({exc})", source=label, row=reader.line_num) from None
     if header is None:
         raise CountFormatError("the file is empty (no header row)", source=label)
-    if len(header) == 1 and ";" in header[0]:
-        raise CountFormatError(
-            "the header has a single column containing ';': racecast reads comma-separated files",
-            source=label,
-            row=1,
-        )
+    if "batch_type" not in [h.strip() for h in header]:
+        for sep, sep_name in ((";", "semicolons"), ("\t", "tabs"), ("|", "'|'")):
+            if any("batch_type" == f.strip() for h in header for f in h.split(sep)):
+                raise CountFormatError(
+                    f"the columns are separated by {sep_name}: racecast reads comma-separated files; "
+                    "save the file as CSV with ',' between fields (and '.' for decimals, no thousands separators)",
+                    source=label,
+                    row=1,
+                )
     return header, rows, lines
 
 
@@ -156,7 +184,7 @@ def _count_problems(
     p = Path(path)
     label = str(p)
     try:
-        header, rows, lines = _csv_table(_decode(_read_bytes(p, label), label), label)
+        header, rows, lines = _csv_table(_decode_text(_read_bytes(p, label), label), label)
         return _count_from_rows(header, rows, name=label, line_numbers=lines), []
     except CountFormatError as err:
         problems = [err]
@@ -229,13 +257,6 @@ def _read_bytes(path: Path, label: str) -> bytes:
         raise CountFormatError("file not found", source=label) from None
     except IsADirectoryError:
         raise CountFormatError("is a directory, not a file", source=label) from None
-
-
-def _decode(raw: bytes, label: str) -> str:
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise CountFormatError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", source=label) from None
 
 
 # ---------------------------------------------------------------------------
@@ -328,7 +349,7 @@ def read_nyt2020(path: str | os.PathLike[str], *, state: str) -> Count:
     """
     p = Path(path)
     label = str(p)
-    text = _decode(_read_bytes(p, label), label)
+    text = _decode_text(_read_bytes(p, label), label)
     reader = csv.reader(_io.StringIO(text, newline=""))
     header: list[str] | None = None
     records: list[tuple[int, dict[str, str]]] = []

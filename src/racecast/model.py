@@ -15,7 +15,10 @@ module is its implementation.  In short, for a release (batch) ``k`` of type
   ``sigma_batch^2 (I + J) + S_k``: batch-to-batch variation (overdispersion) plus
   the multinomial sampling variance ``S_k`` (delta method, empirical logit);
 * when jurisdiction ballots are reported, the contest's share of ballots
-  (votes / ballots) follows the same hierarchy on the logit scale by type.
+  (votes / ballots) follows the same hierarchy on the logit scale by type;
+* optionally a prior learned from earlier counts (:mod:`racecast.prior`) gives
+  ``alpha_t - mu ~ N(m_t, s_t^2)`` for the types it covers, replacing the
+  ``sigma_type * z_t`` term there (``ModelData.prior_mean`` / ``prior_sd``).
 
 Two engines fit this one model: ``"nuts"`` samples it with PyMC (nutpie when
 installed), ``"fast"`` integrates the Gaussian parameters exactly and the two
@@ -98,6 +101,10 @@ class ModelData:
     counted_by_type: np.ndarray  # (T,) votes counted so far by type
     remaining_votes_hint: np.ndarray  # (T,) expected remaining votes (positions, batch counts)
     priors: Priors = field(default_factory=Priors)
+    # prior from history (racecast.prior): alpha_t - mu ~ N(prior_mean[t], prior_sd[t]^2 corr) replaces
+    # N(0, sigma_type^2 corr) for types with a finite prior_sd; None (or nan) = the hierarchy as usual
+    prior_mean: np.ndarray | None = None  # (T, D) log-ratios vs the last candidate
+    prior_sd: np.ndarray | None = None  # (T,) score scale, nan where the type is not covered
 
     @property
     def n_candidates(self) -> int:
@@ -333,7 +340,37 @@ def _share_scales(data: ModelData, sig_t: np.ndarray) -> np.ndarray:
     scales[:, 0] = pr.mu_sd
     scales[:, 1 : 1 + t_n] = sig_t[:, None]
     scales[:, 1 + t_n :] = pr.drift_sd
+    covered = _prior_covered(data)
+    if covered.any():  # a prior from history fixes these types' scale (no longer sigma_type)
+        scales[:, 1 + np.flatnonzero(covered)] = data.prior_sd[covered][None, :]
     return scales
+
+
+def _prior_covered(data: ModelData) -> np.ndarray:
+    """(T,) bool: types whose ``alpha_t - mu`` has a prior from history."""
+    if data.prior_sd is None:
+        return np.zeros(data.n_types, dtype=bool)
+    return np.isfinite(data.prior_sd)
+
+
+def _prior_mean(data: ModelData) -> np.ndarray:
+    """(T, D) prior mean of ``alpha_t - mu`` (zero where no prior from history)."""
+    d = data.n_candidates - 1
+    if data.prior_mean is None:
+        return np.zeros((data.n_types, d))
+    return np.where(_prior_covered(data)[:, None], data.prior_mean, 0.0)
+
+
+def _share_y(data: ModelData) -> np.ndarray:
+    """Observed log-ratios minus the prior mean of their type's ``alpha_t - mu``.
+
+    With ``alpha_t - mu = m_t + u_t`` and ``u_t`` zero-mean, ``y_k - m_t`` is the
+    zero-prior-mean model the Gaussian block integrates; ``m_t`` is added back to
+    the draws of ``u_t``.
+    """
+    if data.prior_mean is None:
+        return data.y
+    return data.y - _prior_mean(data)[data.type_idx]
 
 
 def _rate_design(data: ModelData) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -371,11 +408,11 @@ def _conditional_shares(
     pairs, inverse = np.unique(np.stack([sig_t, sig_b]), axis=1, return_inverse=True)
     inverse = np.asarray(inverse).ravel()
     _, mean, q_chol = _gaussian_block(
-        data.y, data.noise, _share_design(data), _share_scales(data, pairs[0]), pairs[1] ** 2, _corr(d)
+        _share_y(data), data.noise, _share_design(data), _share_scales(data, pairs[0]), pairs[1] ** 2, _corr(d)
     )
     beta = _draw_gaussian(mean[inverse], q_chol[inverse], rng).reshape(sig_t.size, 1 + 2 * t_n, d)
     mu = beta[:, 0]
-    alpha = mu[:, None, :] + beta[:, 1 : 1 + t_n]
+    alpha = mu[:, None, :] + beta[:, 1 : 1 + t_n] + _prior_mean(data)[None]
     return _alr_to_scores(mu), _alr_to_scores(alpha), _alr_to_scores(beta[:, 1 + t_n :])
 
 
@@ -406,9 +443,10 @@ def fit_fast(data: ModelData, *, draws: int, rng: np.random.Generator) -> Poster
     pr = data.priors
     d = data.n_candidates - 1
     design = _share_design(data)
+    y = _share_y(data)
 
     def share_lik(sig_t: np.ndarray, sig_b: np.ndarray):
-        return _gaussian_block(data.y, data.noise, design, _share_scales(data, sig_t), sig_b**2, _corr(d))
+        return _gaussian_block(y, data.noise, design, _share_scales(data, sig_t), sig_b**2, _corr(d))
 
     sig_t, sig_b, w, _ = _grid_posterior(share_lik, pr.type_sd, pr.batch_sd)
     pick = rng.choice(w.size, size=draws, p=w)
@@ -458,7 +496,9 @@ def _collapsed_matrices(data: ModelData) -> dict[str, np.ndarray]:
     With ``beta = (mu, alpha - mu, delta)`` integrated out,
     ``Cov[vec y] = F + sigma_type^2 B + sigma_batch^2 I_C`` where ``F`` holds the
     known parts (contest mean, drift, multinomial noise), ``B`` links batches of
-    one type and ``I_C`` is the batch-level covariance.
+    one type and ``I_C`` is the batch-level covariance.  Types with a prior from
+    history contribute their known ``prior_sd^2`` to ``F`` instead of
+    ``sigma_type^2`` to ``B``, and ``y`` is taken relative to their prior mean.
     """
     pr = data.priors
     n, d = data.y.shape
@@ -467,12 +507,16 @@ def _collapsed_matrices(data: ModelData) -> dict[str, np.ndarray]:
     noise = np.zeros((n * d, n * d))
     for i in range(n):
         noise[i * d : i * d + d, i * d : i * d + d] = data.noise[i]
+    covered = _prior_covered(data)[data.type_idx]
+    known_sd = np.where(covered, data.prior_sd[data.type_idx], 0.0) if covered.any() else np.zeros(n)
     fixed = (
         pr.mu_sd**2 * np.kron(np.ones((n, n)), c)
         + pr.drift_sd**2 * np.kron(np.outer(data.x, data.x) * same, c)
+        + np.kron(np.outer(known_sd, known_sd) * same, c)
         + noise
     )
-    out = {"y": data.y.reshape(-1), "F": fixed, "B": np.kron(same, c), "I_C": np.kron(np.eye(n), c)}
+    hier = same * np.outer(~covered, ~covered)
+    out = {"y": _share_y(data).reshape(-1), "F": fixed, "B": np.kron(hier, c), "I_C": np.kron(np.eye(n), c)}
     if data.has_rate:
         m = data.rate_y.size
         typed = data.rate_type_idx >= 0
