@@ -1,8 +1,9 @@
 """The ``racecast`` command line.
 
 ``racecast forecast FILE`` prints who is going to win a count file, ``racecast
-validate FILE`` lists every problem of a count file, ``racecast --version``
-prints the version.  The commands and the JSON/CSV outputs are documented in
+replay FILE`` forecasts a finished count after each of its releases and scores
+it, ``racecast validate FILE`` lists every problem of a count file, ``racecast
+--version`` prints the version.  The commands and the JSON/CSV outputs are documented in
 ``docs/cli.md``.
 
 Conventions: results go to standard output, warnings and errors to standard
@@ -32,6 +33,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -41,8 +43,9 @@ from .count import Count
 from .errors import ForecastInputError, RacecastError, RacecastWarning
 from .forecast import Forecast, forecast
 from .io import _count_problems, read_count
+from .replay import Replay, replay
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_FAILURE", "EXIT_OK", "app", "main"]
+__all__ = ["CSV_COLUMNS", "EXIT_BAD_INPUT", "EXIT_FAILURE", "EXIT_OK", "REPLAY_CSV_COLUMNS", "app", "main"]
 
 #: Exit code of a successful run.
 EXIT_OK = 0
@@ -77,7 +80,9 @@ class OutputFormat(str, Enum):
 
 
 def _stdout() -> Console:
-    return Console(file=sys.stdout, highlight=False, soft_wrap=False)
+    # a terminal gets its own width; a pipe or file gets lines long enough not to wrap tables
+    console = Console(file=sys.stdout, highlight=False, soft_wrap=False)
+    return console if console.is_terminal else Console(file=sys.stdout, highlight=False, width=160)
 
 
 def _stderr() -> Console:
@@ -367,6 +372,226 @@ def forecast_command(
             out.print(heading, soft_wrap=True)
             out.print(table)
             out.print(footer, soft_wrap=True)
+
+
+# ---------------------------------------------------------------------------
+# racecast replay
+# ---------------------------------------------------------------------------
+class Forecaster(str, Enum):
+    """Forecaster replayed by ``racecast replay``."""
+
+    racecast = "racecast"
+    leader_wins = "leader_wins"
+    counted_split = "counted_split"
+    last_release_split = "last_release_split"
+
+
+def _parse_final(values: list[str] | None) -> dict[str, float] | None:
+    if not values:
+        return None
+    out: dict[str, float] = {}
+    for raw in values:
+        name, sep, n = raw.rpartition("=")
+        if not sep or not name.strip():
+            raise ForecastInputError(f"--final expects NAME=VOTES (e.g. 'Karen Bass=506000'), got {raw!r}")
+        try:
+            out[name.strip()] = float(n.replace("_", "").strip())
+        except ValueError:
+            raise ForecastInputError(f"--final {name.strip()}: VOTES must be a number, got {n!r}") from None
+    return out
+
+
+#: Columns of ``racecast replay --format csv`` (one row per release and candidate).
+REPLAY_CSV_COLUMNS = (
+    "release",
+    "released_at",
+    "batch_type",
+    "leader",
+    "lead",
+    "candidate",
+    "win_probability",
+    "share_median",
+    "share_lower",
+    "share_upper",
+    "lead_change_probability",
+)
+
+
+def _num(x: Any) -> float | None:
+    return None if pd.isna(x) else float(x)
+
+
+def _replay_records(rp: Replay) -> list[dict[str, Any]]:
+    t = rp.table
+    out = []
+    for k, row in t.iterrows():
+        ts = row[("released_at", "")]
+        out.append(
+            {
+                "release": int(k),
+                "released_at": None if pd.isna(ts) else pd.Timestamp(ts).isoformat(),
+                "batch_type": str(row[("batch_type", "")]),
+                "leader": str(row[("leader", "")]),
+                "lead": int(row[("lead", "")]),
+                "win_probability": {c: _num(row[("win_probability", c)]) for c in rp.count.candidates},
+                "final_share": {
+                    c: {q: _num(row[(f"share_{q}", c)]) for q in ("median", "lower", "upper")}
+                    for c in rp.count.candidates
+                },
+                "lead_change_probability": _num(row[("lead_change_probability", "")]),
+                "note": str(row[("note", "")]),
+            }
+        )
+    return out
+
+
+def _replay_dict(rp: Replay) -> dict[str, Any]:
+    score = rp.score().to_dict() if len(rp.forecast_rows) else None
+    called = {}
+    for level in (0.95, 0.99):
+        ts = rp.called_at(level)
+        called[f"{level:.2f}"] = None if ts is None else ts.isoformat()
+    return {
+        "racecast_version": __version__,
+        "count": rp.count.name,
+        "forecaster": rp.forecaster,
+        "winner": str(rp.winner),
+        "final_votes": {str(c): float(v) for c, v in rp.final_votes.items()},
+        "releases": _replay_records(rp),
+        "score": None
+        if score is None
+        else {k: (v.item() if hasattr(v, "item") else v) for k, v in score.items()},
+        "called_at": called,
+    }
+
+
+def _replay_csv(rp: Replay) -> str:
+    buf = _io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(REPLAY_CSV_COLUMNS)
+    for rec in _replay_records(rp):
+        for c in rp.count.candidates:
+            share = rec["final_share"][c]
+            w.writerow(
+                [
+                    rec["release"],
+                    rec["released_at"] or "",
+                    rec["batch_type"],
+                    rec["leader"],
+                    rec["lead"],
+                    c,
+                    *("" if v is None else repr(v) for v in (rec["win_probability"][c], *share.values())),
+                    "" if rec["lead_change_probability"] is None else repr(rec["lead_change_probability"]),
+                ]
+            )
+    return buf.getvalue()
+
+
+def _replay_report(rp: Replay) -> tuple[str, Table, str]:
+    heading = (
+        f"{Path(rp.count.name).name}: replay of {len(rp.count)} releases by {rp.forecaster} "
+        f"(each release forecast from the releases up to it only); final winner {rp.winner}"
+    )
+    table = Table()
+    for col, justify in (
+        ("release", "right"),
+        ("released (UTC)", "left"),
+        ("batch type", "left"),
+        ("leader", "left"),
+        ("lead", "right"),
+    ):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for c in rp.count.candidates:
+        table.add_column(f"P({c})", justify="right")
+    for rec in _replay_records(rp):
+        probs = [rec["win_probability"][c] for c in rp.count.candidates]
+        table.add_row(
+            str(rec["release"]),
+            "" if rec["released_at"] is None else pd.Timestamp(rec["released_at"]).strftime("%Y-%m-%d %H:%M"),
+            rec["batch_type"],
+            rec["leader"],
+            f"{rec['lead']:,}",
+            *("-" if p is None else f"{p:.3f}" for p in probs),
+        )
+    lines = []
+    if len(rp.forecast_rows):
+        sc = rp.score()
+        lines.append(
+            f"score over {sc.n_forecasts} forecasts: Brier {sc.brier:.3f}, log loss {sc.log_loss:.3f}, "
+            f"interval coverage {sc.coverage:.2f}, confident wrong calls {sc.confident_wrong_calls}"
+        )
+        for level, k in ((0.95, sc.called_95), (0.99, sc.called_99)):
+            ts = rp.called_at(level)
+            when = (
+                "never"
+                if k is None
+                else f"release {k}" + ("" if ts is None else f" ({ts:%Y-%m-%d %H:%M} UTC)")
+            )
+            lines.append(f"P({rp.winner}) stayed >= {level:.2f} from: {when}")
+    else:
+        lines.append("no release had enough information for a forecast (see the notes with --format json)")
+    return heading, table, "\n".join(lines)
+
+
+@app.command("replay")
+def replay_command(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A finished count file (CSV).", show_default=False)],
+    final: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--final",
+            metavar="NAME=VOTES",
+            help="Final votes of a candidate to score against (repeat for every candidate); default: the "
+            "file's last release.",
+            show_default=False,
+        ),
+    ] = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            "--plot", metavar="OUT.png", help="Save the replay figure (needs matplotlib).", show_default=False
+        ),
+    ] = None,
+    forecaster: Annotated[
+        Forecaster, typer.Option(help="racecast or a naive baseline.")
+    ] = Forecaster.racecast,
+    engine: Annotated[Engine, typer.Option(help="Engine of the racecast forecasts.")] = Engine.fast,
+    seed: Annotated[int | None, typer.Option(help="Random seed of the whole replay.")] = None,
+    draws: Annotated[int, typer.Option(help="Posterior draws per forecast.")] = 2000,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.table,
+) -> None:
+    """Replay a finished count: a forecast after every release from what was known then, and its score."""
+    with _reporting(ctx):
+        count = read_count(file)
+        kwargs: dict[str, Any] = {}
+        if forecaster is Forecaster.racecast:
+            kwargs = {"engine": engine.value, "draws": draws}
+        rp = replay(
+            count,
+            final=_parse_final(final),
+            forecaster=forecaster.value,
+            seed=seed,
+            progress=_stderr().is_terminal,
+            **kwargs,
+        )
+        if plot is not None:
+            fig = rp.plot()
+            fig.savefig(plot)
+        if output is OutputFormat.json:
+            sys.stdout.write(json.dumps(_replay_dict(rp), indent=2) + "\n")
+        elif output is OutputFormat.csv:
+            sys.stdout.write(_replay_csv(rp))
+        else:
+            heading, table, footer = _replay_report(rp)
+            out = _stdout()
+            out.print(heading, soft_wrap=True)
+            out.print(table)
+            out.print(footer, soft_wrap=True)
+        if plot is not None:
+            _say("note", f"figure saved to {plot}")
 
 
 # ---------------------------------------------------------------------------
