@@ -24,12 +24,15 @@ LA = racecast.example_path("la_mayor_2022_general")
 
 
 def documented_json_keys() -> dict[str, set[str]]:
-    """Keys of the JSON output as documented in docs/cli.md: ``{"": top level, "candidates": ..., ...}``."""
+    """Keys of the JSON outputs as documented in docs/cli.md.
+
+    ``""``: top level of ``forecast``; ``"candidates"`` etc.: its arrays' items;
+    ``"replay"``: top level of ``replay``; ``"releases"``: its array's items.
+    """
     keys: dict[str, set[str]] = {}
-    for m in re.finditer(
-        r"^\| `([a-z_]+)(?:\[\]\.([a-z_]+))?` \|", (REPO / "docs" / "cli.md").read_text(), re.MULTILINE
-    ):
-        parent, child = (m.group(1), m.group(2)) if m.group(2) else ("", m.group(1))
+    pattern = r"^\| `([a-z_]+)(?:(\[\]\.|\.)([a-z_]+))?` \|"
+    for m in re.finditer(pattern, (REPO / "docs" / "cli.md").read_text(), re.MULTILINE):
+        parent, child = (m.group(1), m.group(3)) if m.group(3) else ("", m.group(1))
         keys.setdefault(parent, set()).add(child)
     return keys
 
@@ -337,3 +340,77 @@ def test_forecast_with_nuts_runs_end_to_end():
     doc = json.loads(result.stdout)
     assert doc["settings"]["engine"] == "nuts"
     assert sum(c["win_probability"] for c in doc["candidates"]) == pytest.approx(1.0)
+
+
+# ---------------------------------------------------------------------------
+# replay
+# ---------------------------------------------------------------------------
+def test_replay_table_scores_the_la_count():
+    result = run("replay", LA, "--seed", "1", "--draws", "400")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "replay of 10 releases by racecast" in out and "final winner Karen Bass" in out
+    assert "P(Karen Bass)" in out and "score over 7 forecasts" in out
+    assert "stayed >= 0.95 from: release" in out
+
+
+def test_replay_json_matches_the_library_replay():
+    result = run("replay", LA, "--seed", "1", "--draws", "400", "--format", "json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert set(doc) == documented_json_keys()["replay"]
+    assert [r["release"] for r in doc["releases"]] == list(range(1, 10))
+    assert set(doc["releases"][0]) == documented_json_keys()["releases"]
+    with pytest.warns(racecast.UnseenBatchTypeWarning):
+        lib = racecast.replay(racecast.read_count(LA), seed=1, draws=400, progress=False)
+    assert doc["score"]["brier"] == pytest.approx(lib.score().brier)
+    assert doc["releases"][3]["win_probability"]["Karen Bass"] == pytest.approx(
+        float(lib.table.loc[4, ("win_probability", "Karen Bass")])
+    )
+    assert doc["releases"][0]["win_probability"]["Karen Bass"] is None  # no outstanding estimate yet
+
+
+def test_replay_csv_is_one_row_per_release_and_candidate():
+    result = run("replay", LA, "--seed", "1", "--draws", "400", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    df = pd.read_csv(io.StringIO(result.stdout))
+    assert tuple(df.columns) == cli.REPLAY_CSV_COLUMNS
+    assert len(df) == 9 * 2
+    forecast = df.dropna(subset=["win_probability"])
+    assert sorted(set(forecast["release"])) == list(range(3, 10))  # releases 1-2 have no outstanding estimate
+    assert forecast.groupby("release")["win_probability"].sum().round(6).eq(1).all()
+
+
+def test_replay_final_votes_and_a_baseline(tmp_path):
+    p = write(tmp_path, SMALL)
+    result = run(
+        "replay", p, "--forecaster", "counted_split", "--final", "A=1500", "--final", "B=1700", "-f", "json"
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["forecaster"] == "counted_split"
+    assert doc["winner"] == "B" and doc["final_votes"] == {"A": 1500.0, "B": 1700.0}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--final", "A"], "NAME=VOTES"),
+        (["--final", "A=x"], "must be a number"),
+        (["--final", "Z=5"], "final"),
+    ],
+)
+def test_replay_bad_final_is_bad_input(tmp_path, args, message):
+    p = write(tmp_path, SMALL)
+    result = run("replay", p, *args)
+    assert result.exit_code == EXIT_BAD_INPUT, result.output
+    assert message in result.stderr
+
+
+def test_replay_plot_is_saved(tmp_path):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "replay.png"
+    result = run("replay", LA, "--seed", "1", "--draws", "400", "--plot", out)
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"figure saved to {out}" in result.stderr
