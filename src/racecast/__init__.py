@@ -30,12 +30,14 @@ from ._version import __version__
 from .forecast import Forecast, forecast
 from .io import example_path, read_count
 from .model import Priors
+from .parallel import forecast_many
 from . import pooling, rules  # noqa: F401  (racecast.rules.Majority, racecast.pooling.pool_candidates)
 
 __all__ = [
     "Count",
     "forecast",
     "Forecast",
+    "forecast_many",
     "Priors",
     "read_count",
     "example_path",

@@ -243,7 +243,10 @@ def _gaussian_block(
     extra_var: np.ndarray,
     corr: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Log marginal likelihood, posterior mean and Cholesky of the precision.
+    """Log marginal likelihood, posterior mean and a square root of the posterior covariance.
+
+    The square root is ``L^-T`` for ``L`` the Cholesky factor of the posterior
+    precision (so ``mean + L^-T z`` is a posterior draw).
 
     Model: ``y_i = sum_j w_ij beta_{c_ij} + e_i`` with ``beta_c ~ N(0, s_c^2 corr)``
     independent blocks of dimension D, ``e_i ~ N(0, extra_var * corr + noise_i)``.
@@ -294,10 +297,12 @@ def _gaussian_block(
     logdet_prior = (2.0 * d * np.log(prior_scales)).sum(axis=1) + n_blocks * corr_logdet
     q_chol = np.linalg.cholesky(q)
     logdet_q = 2.0 * np.log(np.diagonal(q_chol, axis1=-2, axis2=-1)).sum(axis=-1)
-    tmp = np.linalg.solve(q_chol, b[..., None])[..., 0]
-    mean = np.linalg.solve(np.swapaxes(q_chol, -1, -2), tmp[..., None])[..., 0]
+    # posterior covariance Q^-1 = L^-T L^-1: one inversion serves the mean and the draws
+    chol_inv_t = np.swapaxes(np.linalg.inv(q_chol), -1, -2)
+    tmp = np.einsum("gqp,gq->gp", chol_inv_t, b)  # L^-1 b
+    mean = np.einsum("gpq,gq->gp", chol_inv_t, tmp)
     loglik = -0.5 * (yry - (tmp**2).sum(axis=-1) + logdet_r + logdet_prior + logdet_q + n * d * np.log(2 * np.pi))
-    return loglik, mean, q_chol
+    return loglik, mean, chol_inv_t
 
 
 def _halfnormal_logpdf(x: np.ndarray, scale: float) -> np.ndarray:
@@ -371,16 +376,14 @@ def _corr(d: int) -> np.ndarray:
 
 
 def _draw_gaussian(
-    mean: np.ndarray, q_chol: np.ndarray, pick: np.ndarray, rng: np.random.Generator
+    mean: np.ndarray, cov_sqrt: np.ndarray, pick: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
-    """Draws ``mean[pick] + L[pick]^-T z``: one Gaussian draw per entry of ``pick``.
+    """Draws ``mean[pick] + cov_sqrt[pick] z``: one Gaussian draw per entry of ``pick``.
 
-    ``mean`` and the precision Choleskys ``q_chol`` are per scale setting; each
-    setting's factor is inverted once however often it is picked.
+    ``mean`` and ``cov_sqrt`` (from :func:`_gaussian_block`) are per scale setting.
     """
     z = rng.standard_normal((pick.size, mean.shape[-1]))
-    chol_inv_t = np.swapaxes(np.linalg.inv(q_chol), -1, -2)
-    return mean[pick] + np.matmul(chol_inv_t[pick], z[..., None])[..., 0]
+    return mean[pick] + np.einsum("spq,sq->sp", cov_sqrt[pick], z)
 
 
 def _unique_pairs(sig_t: np.ndarray, sig_b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -420,8 +423,8 @@ def _conditional_shares(
     Unique scale pairs are factorised once.
     """
     u_t, u_b, inverse = _unique_pairs(sig_t, sig_b)
-    _, mean, q_chol = _share_block(data, u_t, u_b)
-    beta = _draw_gaussian(mean, q_chol, inverse, rng)
+    _, mean, cov_sqrt = _share_block(data, u_t, u_b)
+    beta = _draw_gaussian(mean, cov_sqrt, inverse, rng)
     return _shares_from_beta(data, beta.reshape(sig_t.size, -1, data.n_candidates - 1))
 
 
@@ -430,8 +433,8 @@ def _conditional_rates(
 ) -> np.ndarray:
     """Draw logit contest shares of ballots by type given the rate block's scales."""
     u_t, u_b, inverse = _unique_pairs(sig_t, sig_b)
-    _, mean, q_chol = _rate_block(data, u_t, u_b)
-    rb = _draw_gaussian(mean, q_chol, inverse, rng)
+    _, mean, cov_sqrt = _rate_block(data, u_t, u_b)
+    rb = _draw_gaussian(mean, cov_sqrt, inverse, rng)
     return rb[:, :1] + rb[:, 1:]
 
 
@@ -449,11 +452,11 @@ def fit_fast(data: ModelData, *, draws: int, rng: np.random.Generator) -> Poster
     d = data.n_candidates - 1
     # the fine grid's conditional means and precision factors are exactly those of
     # the picked scale pairs, so the conditional draws reuse them
-    sig_t, sig_b, w, (_, mean, q_chol) = _grid_posterior(
+    sig_t, sig_b, w, (_, mean, cov_sqrt) = _grid_posterior(
         lambda st, sb: _share_block(data, st, sb), pr.type_sd, pr.batch_sd
     )
     pick = rng.choice(w.size, size=draws, p=w)
-    beta = _draw_gaussian(mean, q_chol, pick, rng)
+    beta = _draw_gaussian(mean, cov_sqrt, pick, rng)
     mu, alpha, delta = _shares_from_beta(data, beta.reshape(draws, -1, d))
     rho = rate_sb = None
     diag: dict[str, Any] = {
@@ -462,11 +465,11 @@ def fit_fast(data: ModelData, *, draws: int, rng: np.random.Generator) -> Poster
         "grid_effective_points": float(1.0 / (w**2).sum()),
     }
     if data.has_rate:
-        r_st, r_sb, r_w, (_, r_mean, r_chol) = _grid_posterior(
+        r_st, r_sb, r_w, (_, r_mean, r_cov_sqrt) = _grid_posterior(
             lambda st, sb: _rate_block(data, st, sb), pr.rate_type_sd, pr.rate_batch_sd
         )
         r_pick = rng.choice(r_w.size, size=draws, p=r_w)
-        rb = _draw_gaussian(r_mean, r_chol, r_pick, rng)
+        rb = _draw_gaussian(r_mean, r_cov_sqrt, r_pick, rng)
         rho = rb[:, :1] + rb[:, 1:]
         rate_sb = r_sb[r_pick]
         diag["rate_grid_effective_points"] = float(1.0 / (r_w**2).sum())
@@ -488,6 +491,10 @@ def fit_fast(data: ModelData, *, draws: int, rng: np.random.Generator) -> Poster
 # ---------------------------------------------------------------------------
 #: Names of the parameters NUTS samples (the turnout pair only when ballots are reported).
 _SCALE_NAMES = ("sigma_type", "sigma_batch", "rate_sigma_type", "rate_sigma_batch")
+
+#: Chains run in parallel by default (``None``: all chains); worker processes of
+#: :func:`racecast.forecast_many` set 1, as the pool already fills the cores.
+_NUTS_CORES: int | None = None
 
 
 def _collapsed_matrices(data: ModelData) -> dict[str, np.ndarray]:
@@ -738,7 +745,8 @@ def fit_nuts(
     chains, tune, target_accept
         NUTS settings; ``draws`` are split over the chains.
     cores
-        Chains run in parallel (default: as many as there are chains).
+        Chains run in parallel (default: as many as there are chains; one in
+        :func:`racecast.forecast_many`'s worker processes).
     sampler
         ``"nutpie"`` or ``"pymc"``; default nutpie when installed.
     """
@@ -753,7 +761,8 @@ def fit_nuts(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)
             idata = nutpie.sample(
-                _nutpie_model(density), draws=per_chain, tune=tune, chains=chains, cores=cores or chains,
+                _nutpie_model(density), draws=per_chain, tune=tune, chains=chains,
+                cores=cores or _NUTS_CORES or chains,
                 seed=seed, progress_bar=False, target_accept=target_accept, save_warmup=False,
             )
     elif sampler == "pymc":
