@@ -414,17 +414,34 @@ def _rate_block(data: ModelData, sig_t: np.ndarray, sig_b: np.ndarray):
     )
 
 
+#: Scale settings factorised at once when drawing conditionals (bounds memory for many draws).
+_CHUNK = 4096
+
+
+def _conditional_draws(block, data: ModelData, sig_t: np.ndarray, sig_b: np.ndarray,
+                       rng: np.random.Generator) -> np.ndarray:
+    """One draw of a block's Gaussian parameters for each ``(sig_t, sig_b)`` draw.
+
+    Exact: given the scales the model is linear-Gaussian in these parameters.
+    Unique scale pairs are factorised once, a chunk at a time.
+    """
+    u_t, u_b, inverse = _unique_pairs(sig_t, sig_b)
+    out = None
+    for start in range(0, u_t.size, _CHUNK):
+        _, mean, cov_sqrt = block(data, u_t[start : start + _CHUNK], u_b[start : start + _CHUNK])
+        if out is None:
+            out = np.empty((sig_t.size, mean.shape[-1]))
+        rows = np.flatnonzero((inverse >= start) & (inverse < start + _CHUNK))
+        out[rows] = _draw_gaussian(mean, cov_sqrt, inverse[rows] - start, rng)
+    assert out is not None
+    return out
+
+
 def _conditional_shares(
     data: ModelData, sig_t: np.ndarray, sig_b: np.ndarray, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Draw (mu, alpha, delta) scores given draws of (sigma_type, sigma_batch).
-
-    Exact: given the scales the model is linear-Gaussian in these parameters.
-    Unique scale pairs are factorised once.
-    """
-    u_t, u_b, inverse = _unique_pairs(sig_t, sig_b)
-    _, mean, cov_sqrt = _share_block(data, u_t, u_b)
-    beta = _draw_gaussian(mean, cov_sqrt, inverse, rng)
+    """Draw (mu, alpha, delta) scores given draws of (sigma_type, sigma_batch)."""
+    beta = _conditional_draws(_share_block, data, sig_t, sig_b, rng)
     return _shares_from_beta(data, beta.reshape(sig_t.size, -1, data.n_candidates - 1))
 
 
@@ -432,9 +449,7 @@ def _conditional_rates(
     data: ModelData, sig_t: np.ndarray, sig_b: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
     """Draw logit contest shares of ballots by type given the rate block's scales."""
-    u_t, u_b, inverse = _unique_pairs(sig_t, sig_b)
-    _, mean, cov_sqrt = _rate_block(data, u_t, u_b)
-    rb = _draw_gaussian(mean, cov_sqrt, inverse, rng)
+    rb = _conditional_draws(_rate_block, data, sig_t, sig_b, rng)
     return rb[:, :1] + rb[:, 1:]
 
 
@@ -726,7 +741,7 @@ def fit_nuts(
     rng: np.random.Generator,
     chains: int = 2,
     tune: int = 500,
-    target_accept: float = 0.9,
+    target_accept: float = 0.99,
     cores: int | None = None,
     sampler: str | None = None,
 ) -> Posterior:
@@ -743,7 +758,12 @@ def fit_nuts(
     Parameters
     ----------
     chains, tune, target_accept
-        NUTS settings; ``draws`` are split over the chains.
+        NUTS settings; ``draws`` are split over the chains.  The scales' posterior
+        has a steep wall where ``sigma_batch^2`` falls below the multinomial noise
+        of large batches; at the usual ``target_accept=0.9`` a chain diverges there
+        now and then (both with this density and with PyMC's compiled one), so
+        steps are kept small: about twice the gradient evaluations, which the
+        compiled kernel makes cheap.
     cores
         Chains run in parallel (default: as many as there are chains; one in
         :func:`racecast.forecast_many`'s worker processes).
