@@ -119,9 +119,13 @@ def test_idata_holds_posterior_and_simulated_final_count(la_count):
 
 
 @pytest.mark.slow
-def test_nuts_and_fast_agree_and_one_compiled_model_serves_counts_of_any_length(la_count):
-    from racecast import model
+def test_nuts_and_fast_agree_and_one_compiled_model_serves_counts_of_any_length(la_count, monkeypatch):
+    import nutpie
 
+    from racecast import _collapsed
+
+    models, sample = [], nutpie.sample
+    monkeypatch.setattr(nutpie, "sample", lambda model, **kw: models.append(model) or sample(model, **kw))
     for k in (4, 6):  # different numbers of releases through one compiled model
         nuts = quiet_forecast(la_count[:k], seed=1, engine="nuts")
         fast = quiet_forecast(la_count[:k], seed=1, engine="fast", draws=8000)
@@ -130,7 +134,8 @@ def test_nuts_and_fast_agree_and_one_compiled_model_serves_counts_of_any_length(
         assert abs(nuts.win_probability["Karen Bass"] - fast.win_probability["Karen Bass"]) < 0.03
         diff = (nuts.final_share - fast.final_share).loc["Karen Bass"].abs()
         assert diff.max() < 0.005
-    assert len(model._COMPILED) == 1
+    # both lengths ran through the one compiled C callback: nothing is compiled per count
+    assert len(models) == 2 and {m.compiled_logp_func for m in models} == {_collapsed.c_logp}
 
 
 @pytest.mark.slow

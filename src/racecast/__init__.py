@@ -33,6 +33,7 @@ from .forecast import Forecast, forecast
 from .io import example_path, read_clarity, read_count, read_nyt2020
 from .model import Priors
 from .prior import Prior, prior_from
+from .parallel import forecast_many
 from . import pooling, rules  # noqa: F401  (racecast.rules.Majority, racecast.pooling.pool_candidates)
 from . import baselines, scoring  # noqa: F401  (racecast.scoring.brier_score, racecast.baselines.counted_split)
 from .replay import Replay, replay
@@ -41,6 +42,7 @@ __all__ = [
     "Count",
     "forecast",
     "Forecast",
+    "forecast_many",
     "Priors",
     "Prior",
     "prior_from",

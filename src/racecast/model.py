@@ -29,6 +29,7 @@ only when the NUTS engine runs.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -173,7 +174,10 @@ def build_model_data(count: Count, types: tuple[str, ...], remaining_votes_hint:
     """
     batches = count.batches()
     cand = list(count.candidates)
-    votes = batches[cand].to_numpy(dtype=np.int64) if len(batches) else np.zeros((0, len(cand)), np.int64)
+    # column by column: much cheaper than a pandas multi-column selection
+    votes = np.column_stack([batches[c].to_numpy(dtype=np.int64) for c in cand]) if len(batches) else np.zeros(
+        (0, len(cand)), np.int64
+    )
     y, noise = _alr_obs(votes)
     tpos = {t: i for i, t in enumerate(types)}
     type_idx = np.array([tpos[t] for t in batches["batch_type"]], dtype=np.int64)
@@ -187,16 +191,18 @@ def build_model_data(count: Count, types: tuple[str, ...], remaining_votes_hint:
     for i, (t, n) in enumerate(zip(type_idx, n_votes)):
         x[i] = (running[t] + n / 2.0) / total[t] - 0.5 if total[t] > 0 else 0.0
         running[t] += n
-    spans = count.turnout_spans()
-    spans = spans[(spans["ballots"] > 0) & (spans["votes"] > 0)] if len(spans) else spans
-    if len(spans):
-        b = spans["ballots"].to_numpy(float)
-        v = np.minimum(spans["votes"].to_numpy(float), b)  # a contest cannot have more votes than ballots
+    spans = count.turnout_spans() if count.has_ballots else None
+    b = spans["ballots"].to_numpy(float) if spans is not None else np.zeros(0)
+    v = spans["votes"].to_numpy(float) if spans is not None else np.zeros(0)
+    used = (b > 0) & (v > 0)
+    if used.any():
+        span_types = [t for t, u in zip(spans["batch_type"], used) if u]
+        b, v = b[used], np.minimum(v[used], b[used])  # a contest cannot have more votes than ballots
         r = (v + 0.5) / (b + 1.0)
         rate_y = np.log(r / (1 - r))
         rate_var = 1.0 / ((b + 1.0) * r * (1 - r))
         rate_type_idx = np.array(
-            [tpos[t] if isinstance(t, str) and t in tpos else -1 for t in spans["batch_type"]], dtype=np.int64
+            [tpos[t] if isinstance(t, str) and t in tpos else -1 for t in span_types], dtype=np.int64
         )
     else:
         rate_y = rate_var = np.zeros(0)
@@ -227,15 +233,27 @@ def _alr_to_scores(alr: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------
 # fast engine: exact Gaussian integration + adaptive grid over the two scales
 # ---------------------------------------------------------------------------
+def _design_matrix(design: list[tuple[np.ndarray, np.ndarray]], n: int, n_blocks: int) -> np.ndarray:
+    """``(n, C)`` weights of each observation on each block (terms on one block add up)."""
+    w = np.zeros((n, n_blocks))
+    rows = np.arange(n)
+    for blocks, weights in design:
+        np.add.at(w, (rows, blocks), weights)
+    return w
+
+
 def _gaussian_block(
     y: np.ndarray,
     noise: np.ndarray,
-    design: list[tuple[int, np.ndarray]],
+    design: list[tuple[np.ndarray, np.ndarray]],
     prior_scales: np.ndarray,
     extra_var: np.ndarray,
     corr: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Log marginal likelihood, posterior mean and Cholesky of the precision.
+    """Log marginal likelihood, posterior mean and a square root of the posterior covariance.
+
+    The square root is ``L^-T`` for ``L`` the Cholesky factor of the posterior
+    precision (so ``mean + L^-T z`` is a posterior draw).
 
     Model: ``y_i = sum_j w_ij beta_{c_ij} + e_i`` with ``beta_c ~ N(0, s_c^2 corr)``
     independent blocks of dimension D, ``e_i ~ N(0, extra_var * corr + noise_i)``.
@@ -253,42 +271,45 @@ def _gaussian_block(
     n, d = y.shape
     g_count, n_blocks = prior_scales.shape
     p = n_blocks * d
+    w = _design_matrix(design, n, n_blocks)
     # observation covariance R_i = extra_var * corr + noise_i : (G, n, d, d)
-    r = extra_var[:, None, None, None] * corr[None, None] + noise[None]
-    r_chol = np.linalg.cholesky(r)
-    r_inv = np.linalg.inv(r)
-    logdet_r = 2.0 * np.log(np.diagonal(r_chol, axis1=-2, axis2=-1)).sum(axis=(-1, -2))
-    # X_i^T R_i^-1 X_i scattered into (G, p, p); X_i^T R_i^-1 y_i into (G, p)
-    q = np.zeros((g_count, p, p))
-    b = np.zeros((g_count, p))
-    riy = np.einsum("gnde,ne->gnd", r_inv, y)
-    for c1, w1 in design:
-        for c2, w2 in design:
-            ww = w1 * w2
-            for i in range(n):
-                if ww[i] == 0.0:
-                    continue
-                s1 = slice(c1[i] * d, c1[i] * d + d)
-                s2 = slice(c2[i] * d, c2[i] * d + d)
-                q[:, s1, s2] += ww[i] * r_inv[:, i]
-        for i in range(n):
-            if w1[i] == 0.0:
-                continue
-            s1 = slice(c1[i] * d, c1[i] * d + d)
-            b[:, s1] += w1[i] * riy[:, i]
+    if d == 1:
+        r = extra_var[:, None] * corr[0, 0] + noise[None, :, 0, 0]  # (G, n)
+        r_inv = 1.0 / r
+        logdet_r = np.log(r).sum(axis=-1)
+        riy = r_inv * y[None, :, 0]  # (G, n)
+        # X^T R^-1 X = W^T diag(r_inv) W and X^T R^-1 y = W^T (r_inv * y)
+        q = np.einsum("ic,gi,ie->gce", w, r_inv, w)
+        b = riy @ w
+        yry = riy @ y[:, 0]
+    else:
+        r = extra_var[:, None, None, None] * corr[None, None] + noise[None]
+        r_chol = np.linalg.cholesky(r)
+        r_inv = np.linalg.inv(r)
+        logdet_r = 2.0 * np.log(np.diagonal(r_chol, axis1=-2, axis2=-1)).sum(axis=(-1, -2))
+        riy = np.einsum("gnde,ne->gnd", r_inv, y)
+        # sum_i (w_i w_i^T) kron R_i^-1, as one matrix product over observations
+        ww = (w[:, :, None] * w[:, None, :]).reshape(n, n_blocks * n_blocks)
+        q = np.matmul(ww.T[None], r_inv.reshape(g_count, n, d * d))  # (G, C*C, d*d)
+        q = q.reshape(g_count, n_blocks, n_blocks, d, d).transpose(0, 1, 3, 2, 4).reshape(g_count, p, p)
+        b = np.einsum("ic,gid->gcd", w, riy).reshape(g_count, p)
+        yry = np.einsum("nd,gnd->g", y, riy)
     corr_inv = np.linalg.inv(corr)
     _, corr_logdet = np.linalg.slogdet(corr)
-    for c in range(n_blocks):
-        s = slice(c * d, c * d + d)
-        q[:, s, s] += corr_inv[None] / prior_scales[:, c, None, None] ** 2
+    # block-diagonal prior precision: blocks of corr^-1 / s_c^2
+    diag_idx = np.arange(n_blocks)
+    q = np.ascontiguousarray(q)
+    q4 = q.reshape(g_count, n_blocks, d, n_blocks, d)
+    q4[:, diag_idx, :, diag_idx, :] += (corr_inv[None, None] / prior_scales.T[:, :, None, None] ** 2)
     logdet_prior = (2.0 * d * np.log(prior_scales)).sum(axis=1) + n_blocks * corr_logdet
     q_chol = np.linalg.cholesky(q)
     logdet_q = 2.0 * np.log(np.diagonal(q_chol, axis1=-2, axis2=-1)).sum(axis=-1)
-    tmp = np.linalg.solve(q_chol, b[..., None])[..., 0]
-    mean = np.linalg.solve(np.swapaxes(q_chol, -1, -2), tmp[..., None])[..., 0]
-    yry = np.einsum("nd,gnd->g", y, riy)
+    # posterior covariance Q^-1 = L^-T L^-1: one inversion serves the mean and the draws
+    chol_inv_t = np.swapaxes(np.linalg.inv(q_chol), -1, -2)
+    tmp = np.einsum("gqp,gq->gp", chol_inv_t, b)  # L^-1 b
+    mean = np.einsum("gpq,gq->gp", chol_inv_t, tmp)
     loglik = -0.5 * (yry - (tmp**2).sum(axis=-1) + logdet_r + logdet_prior + logdet_q + n * d * np.log(2 * np.pi))
-    return loglik, mean, q_chol
+    return loglik, mean, chol_inv_t
 
 
 def _halfnormal_logpdf(x: np.ndarray, scale: float) -> np.ndarray:
@@ -391,42 +412,81 @@ def _corr(d: int) -> np.ndarray:
     return np.eye(d) + np.ones((d, d))
 
 
-def _draw_gaussian(mean: np.ndarray, q_chol: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    z = rng.standard_normal(mean.shape)
-    return mean + np.linalg.solve(np.swapaxes(q_chol, -1, -2), z[..., None])[..., 0]
+def _draw_gaussian(
+    mean: np.ndarray, cov_sqrt: np.ndarray, pick: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Draws ``mean[pick] + cov_sqrt[pick] z``: one Gaussian draw per entry of ``pick``.
+
+    ``mean`` and ``cov_sqrt`` (from :func:`_gaussian_block`) are per scale setting.
+    """
+    z = rng.standard_normal((pick.size, mean.shape[-1]))
+    return mean[pick] + np.einsum("spq,sq->sp", cov_sqrt[pick], z)
+
+
+def _unique_pairs(sig_t: np.ndarray, sig_b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct ``(sig_t, sig_b)`` pairs and, per draw, the index of its pair."""
+    _, first, inverse = np.unique(sig_t + 1j * sig_b, return_index=True, return_inverse=True)
+    return sig_t[first], sig_b[first], np.asarray(inverse).ravel()
+
+
+def _shares_from_beta(data: ModelData, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Block draws ``(S, 1 + 2T, D)`` -> zero-sum scores of ``mu, alpha, delta``."""
+    t_n = data.n_types
+    mu = beta[:, 0]
+    alpha = mu[:, None, :] + beta[:, 1 : 1 + t_n] + _prior_mean(data)[None]  # prior from history, if any
+    return _alr_to_scores(mu), _alr_to_scores(alpha), _alr_to_scores(beta[:, 1 + t_n :])
+
+
+def _share_block(data: ModelData, sig_t: np.ndarray, sig_b: np.ndarray):
+    d = data.n_candidates - 1
+    return _gaussian_block(
+        _share_y(data), data.noise, _share_design(data), _share_scales(data, sig_t), sig_b**2, _corr(d)
+    )
+
+
+def _rate_block(data: ModelData, sig_t: np.ndarray, sig_b: np.ndarray):
+    return _gaussian_block(
+        data.rate_y[:, None], data.rate_var[:, None, None], _rate_design(data),
+        _rate_scales(data, sig_t), sig_b**2, np.eye(1),
+    )
+
+
+#: Scale settings factorised at once when drawing conditionals (bounds memory for many draws).
+_CHUNK = 4096
+
+
+def _conditional_draws(block, data: ModelData, sig_t: np.ndarray, sig_b: np.ndarray,
+                       rng: np.random.Generator) -> np.ndarray:
+    """One draw of a block's Gaussian parameters for each ``(sig_t, sig_b)`` draw.
+
+    Exact: given the scales the model is linear-Gaussian in these parameters.
+    Unique scale pairs are factorised once, a chunk at a time.
+    """
+    u_t, u_b, inverse = _unique_pairs(sig_t, sig_b)
+    out = None
+    for start in range(0, u_t.size, _CHUNK):
+        _, mean, cov_sqrt = block(data, u_t[start : start + _CHUNK], u_b[start : start + _CHUNK])
+        if out is None:
+            out = np.empty((sig_t.size, mean.shape[-1]))
+        rows = np.flatnonzero((inverse >= start) & (inverse < start + _CHUNK))
+        out[rows] = _draw_gaussian(mean, cov_sqrt, inverse[rows] - start, rng)
+    assert out is not None
+    return out
 
 
 def _conditional_shares(
     data: ModelData, sig_t: np.ndarray, sig_b: np.ndarray, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Draw (mu, alpha, delta) scores given draws of (sigma_type, sigma_batch).
-
-    Exact: given the scales the model is linear-Gaussian in these parameters.
-    Unique scale pairs are factorised once.
-    """
-    t_n, d = data.n_types, data.n_candidates - 1
-    pairs, inverse = np.unique(np.stack([sig_t, sig_b]), axis=1, return_inverse=True)
-    inverse = np.asarray(inverse).ravel()
-    _, mean, q_chol = _gaussian_block(
-        _share_y(data), data.noise, _share_design(data), _share_scales(data, pairs[0]), pairs[1] ** 2, _corr(d)
-    )
-    beta = _draw_gaussian(mean[inverse], q_chol[inverse], rng).reshape(sig_t.size, 1 + 2 * t_n, d)
-    mu = beta[:, 0]
-    alpha = mu[:, None, :] + beta[:, 1 : 1 + t_n] + _prior_mean(data)[None]
-    return _alr_to_scores(mu), _alr_to_scores(alpha), _alr_to_scores(beta[:, 1 + t_n :])
+    """Draw (mu, alpha, delta) scores given draws of (sigma_type, sigma_batch)."""
+    beta = _conditional_draws(_share_block, data, sig_t, sig_b, rng)
+    return _shares_from_beta(data, beta.reshape(sig_t.size, -1, data.n_candidates - 1))
 
 
 def _conditional_rates(
     data: ModelData, sig_t: np.ndarray, sig_b: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
     """Draw logit contest shares of ballots by type given the rate block's scales."""
-    pairs, inverse = np.unique(np.stack([sig_t, sig_b]), axis=1, return_inverse=True)
-    inverse = np.asarray(inverse).ravel()
-    _, mean, q_chol = _gaussian_block(
-        data.rate_y[:, None], data.rate_var[:, None, None], _rate_design(data),
-        _rate_scales(data, pairs[0]), pairs[1] ** 2, np.eye(1),
-    )
-    rb = _draw_gaussian(mean[inverse], q_chol[inverse], rng)
+    rb = _conditional_draws(_rate_block, data, sig_t, sig_b, rng)
     return rb[:, :1] + rb[:, 1:]
 
 
@@ -442,15 +502,14 @@ def fit_fast(data: ModelData, *, draws: int, rng: np.random.Generator) -> Poster
     """
     pr = data.priors
     d = data.n_candidates - 1
-    design = _share_design(data)
-    y = _share_y(data)
-
-    def share_lik(sig_t: np.ndarray, sig_b: np.ndarray):
-        return _gaussian_block(y, data.noise, design, _share_scales(data, sig_t), sig_b**2, _corr(d))
-
-    sig_t, sig_b, w, _ = _grid_posterior(share_lik, pr.type_sd, pr.batch_sd)
+    # the fine grid's conditional means and precision factors are exactly those of
+    # the picked scale pairs, so the conditional draws reuse them
+    sig_t, sig_b, w, (_, mean, cov_sqrt) = _grid_posterior(
+        lambda st, sb: _share_block(data, st, sb), pr.type_sd, pr.batch_sd
+    )
     pick = rng.choice(w.size, size=draws, p=w)
-    mu, alpha, delta = _conditional_shares(data, sig_t[pick], sig_b[pick], rng)
+    beta = _draw_gaussian(mean, cov_sqrt, pick, rng)
+    mu, alpha, delta = _shares_from_beta(data, beta.reshape(draws, -1, d))
     rho = rate_sb = None
     diag: dict[str, Any] = {
         "engine": "fast",
@@ -458,17 +517,12 @@ def fit_fast(data: ModelData, *, draws: int, rng: np.random.Generator) -> Poster
         "grid_effective_points": float(1.0 / (w**2).sum()),
     }
     if data.has_rate:
-        r_design = _rate_design(data)
-
-        def rate_lik(sig_t: np.ndarray, sig_b: np.ndarray):
-            return _gaussian_block(
-                data.rate_y[:, None], data.rate_var[:, None, None], r_design, _rate_scales(data, sig_t),
-                sig_b**2, np.eye(1),
-            )
-
-        r_st, r_sb, r_w, _ = _grid_posterior(rate_lik, pr.rate_type_sd, pr.rate_batch_sd)
+        r_st, r_sb, r_w, (_, r_mean, r_cov_sqrt) = _grid_posterior(
+            lambda st, sb: _rate_block(data, st, sb), pr.rate_type_sd, pr.rate_batch_sd
+        )
         r_pick = rng.choice(r_w.size, size=draws, p=r_w)
-        rho = _conditional_rates(data, r_st[r_pick], r_sb[r_pick], rng)
+        rb = _draw_gaussian(r_mean, r_cov_sqrt, r_pick, rng)
+        rho = rb[:, :1] + rb[:, 1:]
         rate_sb = r_sb[r_pick]
         diag["rate_grid_effective_points"] = float(1.0 / (r_w**2).sum())
     return Posterior(
@@ -485,9 +539,14 @@ def fit_fast(data: ModelData, *, draws: int, rng: np.random.Generator) -> Poster
 
 
 # ---------------------------------------------------------------------------
-# NUTS engine (PyMC; nutpie when installed)
+# NUTS engine: nutpie on the collapsed model (PyMC's own sampler without nutpie)
 # ---------------------------------------------------------------------------
-_COMPILED: dict[tuple, Any] = {}
+#: Names of the parameters NUTS samples (the turnout pair only when ballots are reported).
+_SCALE_NAMES = ("sigma_type", "sigma_batch", "rate_sigma_type", "rate_sigma_batch")
+
+#: Chains run in parallel by default (``None``: all chains); worker processes of
+#: :func:`racecast.forecast_many` set 1, as the pool already fills the cores.
+_NUTS_CORES: int | None = None
 
 
 def _collapsed_matrices(data: ModelData) -> dict[str, np.ndarray]:
@@ -504,9 +563,8 @@ def _collapsed_matrices(data: ModelData) -> dict[str, np.ndarray]:
     n, d = data.y.shape
     c = _corr(d)
     same = (data.type_idx[:, None] == data.type_idx[None, :]).astype(float)
-    noise = np.zeros((n * d, n * d))
-    for i in range(n):
-        noise[i * d : i * d + d, i * d : i * d + d] = data.noise[i]
+    # block-diagonal multinomial noise, one (d, d) block per batch
+    noise = np.einsum("ij,iab->iajb", np.eye(n), data.noise).reshape(n * d, n * d)
     covered = _prior_covered(data)[data.type_idx]
     known_sd = np.where(covered, data.prior_sd[data.type_idx], 0.0) if covered.any() else np.zeros(n)
     fixed = (
@@ -534,10 +592,14 @@ def _pymc_model(data: ModelData):
     they are integrated out exactly and NUTS samples only
     ``(sigma_type, sigma_batch)`` (and the turnout block's two scales): no funnel,
     no divergences from few batches per type.  Leans and drifts are then drawn
-    from their exact conditional posterior for every NUTS draw.  The model's
-    shape depends only on which blocks are present; the data (of any number of
-    batches) flows through ``pm.Data``, so one compiled model serves every
-    release and every contest.
+    from their exact conditional posterior for every NUTS draw.
+
+    This is the model's reference definition.  PyMC's sampler runs it when
+    nutpie is not installed; with nutpie, :func:`fit_nuts` samples the same
+    log density through a closed form (:class:`_CollapsedDensity`, tested equal
+    to this model's ``logp`` and gradient), which needs no PyMC compilation.
+    The model is small and rebuilt for every fit, so a count of any length never
+    meets PyMC's resizing pitfalls.
     """
     import pymc as pm
 
@@ -563,17 +625,157 @@ def _pymc_model(data: ModelData):
     return model
 
 
-def _data_updates(data: ModelData) -> dict[str, np.ndarray]:
-    mats = _collapsed_matrices(data)
-    up = {k: mats[k] for k in ("y", "F", "B", "I_C")} if data.y.shape[0] else {}
-    if data.has_rate:
-        up.update({k: mats[k] for k in ("rate_y", "rate_F", "rate_B")})
-        up["rate_I"] = np.eye(data.rate_y.size)
-    return up
+@dataclass(frozen=True, eq=False)
+class _ScaleBlock:
+    """``y ~ N(0, F + a^2 R g g' R' + b^2 R R')`` rotated to where ``F`` is diagonal.
+
+    ``lam`` are the eigenvalues of ``R^-1 F R^-T`` (eigenvectors ``U``),
+    ``yt = U' R^-1 y`` and ``gt = U' g``; ``const`` is ``-(N log 2 pi + log|R R'|)/2``.
+    """
+
+    lam: np.ndarray
+    yt: np.ndarray
+    gt: np.ndarray
+    const: float
 
 
-def _shape_key(data: ModelData) -> tuple:
-    return (bool(data.y.shape[0]), data.has_rate)
+def _scale_block(y: np.ndarray, fixed: np.ndarray, corr_chol: np.ndarray, g: np.ndarray) -> _ScaleBlock:
+    """Rotate one block of the collapsed model (``R = I kron corr_chol``)."""
+    d = corr_chol.shape[0]
+    n_obs = y.size // d
+    w = np.kron(np.eye(n_obs), np.linalg.inv(corr_chol))  # R^-1
+    lam, u = np.linalg.eigh(w @ fixed @ w.T)
+    g = g[:, np.abs(g).sum(axis=0) > 0]  # a type with no observation adds nothing
+    const = -0.5 * (y.size * np.log(2 * np.pi) + 2.0 * n_obs * np.log(np.diag(corr_chol)).sum())
+    return _ScaleBlock(
+        lam=np.ascontiguousarray(lam),
+        yt=np.ascontiguousarray(u.T @ (w @ y)),
+        gt=np.ascontiguousarray(u.T @ g),
+        const=float(const),
+    )
+
+
+class _CollapsedDensity:
+    """Log density (and gradient) of :func:`_pymc_model` on the log-scale of its scales.
+
+    ``theta`` is ``log`` of ``sigma_type, sigma_batch`` (and of the turnout pair
+    when ballots are reported), the parametrisation PyMC and nutpie sample; the
+    value includes the priors and the log-transform Jacobian, exactly as PyMC's
+    ``model.logp()``.  The Gaussian block is evaluated in ``O(N P^2)`` by the
+    compiled kernel in :mod:`racecast._collapsed`.
+    """
+
+    def __init__(self, data: ModelData):
+        from ._collapsed import collapsed_logp, pack
+
+        pr = data.priors
+        n, d = data.y.shape
+        mats = _collapsed_matrices(data)
+        # types with a prior from history carry a known sd (in F), not sigma_type
+        t_onehot = np.eye(data.n_types)[data.type_idx] * ~_prior_covered(data)[data.type_idx][:, None]
+        blocks = [_scale_block(mats["y"], mats["F"], np.linalg.cholesky(_corr(d)), np.kron(t_onehot, np.eye(d)))]
+        sds = [pr.type_sd, pr.batch_sd]
+        if data.has_rate:
+            typed = data.rate_type_idx >= 0
+            g = np.eye(data.n_types)[np.where(typed, data.rate_type_idx, 0)] * typed[:, None]
+            blocks.append(_scale_block(mats["rate_y"], mats["rate_F"], np.ones((1, 1)), g))
+            sds += [pr.rate_type_sd, pr.rate_batch_sd]
+        self.names = _SCALE_NAMES[: len(sds)]
+        self.blocks = blocks
+        self.prior_sd = np.array(sds)
+        self.packed = pack(self.prior_sd, [(b.lam, b.yt, b.gt, b.const) for b in blocks])
+        self.kernel = collapsed_logp
+
+    @property
+    def n_dim(self) -> int:
+        return len(self.names)
+
+    def __call__(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        return self.kernel(np.asarray(theta, dtype=float), self.packed)
+
+    def initial_point(self, seed: int) -> np.ndarray:
+        """PyMC's default start: the prior's typical scale, jittered by U(-1, 1) in log space."""
+        jitter = np.random.default_rng(seed).uniform(-1.0, 1.0, self.n_dim)
+        return np.log(self.prior_sd * np.sqrt(2.0 / np.pi)) + jitter
+
+
+def _nutpie_model(density: _CollapsedDensity):
+    """A nutpie model of the collapsed density; nothing is compiled per count.
+
+    The compiled C callbacks of :mod:`racecast._collapsed` are handed to nutpie
+    the way ``nutpie.compile_pymc_model`` hands over PyTensor's: nutpie's
+    threads call them without the GIL.  If this nutpie's model class differs
+    from the one this was written against, nutpie calls the same kernel through
+    Python instead (same draws, slower).
+    """
+    from nutpie.compile_pymc import CompiledPyMCModel
+
+    from . import _collapsed
+
+    names = list(density.names)
+    k = len(names)
+    fields = {f.name for f in dataclasses.fields(CompiledPyMCModel)}
+    if fields >= _NUTPIE_FIELDS:
+        user_data = np.concatenate([[density.packed.size + 1.0], density.packed])
+        return CompiledPyMCModel(
+            _n_dim=k,
+            dims={},
+            _coords={},
+            _shapes={name: () for name in names},
+            compiled_logp_func=_collapsed.c_logp,
+            compiled_expand_func=_collapsed.c_expand,
+            initial_point_func=density.initial_point,
+            shared_data={},
+            user_data=user_data,
+            n_expanded=k,
+            shape_info=(names, [slice(i, i + 1) for i in range(k)], [()] * k),
+            logp_func=None,
+            expand_func=None,
+        )
+    return _nutpie_pyfunc_model(density)  # pragma: no cover - other nutpie versions
+
+
+#: The fields of ``nutpie.compile_pymc.CompiledPyMCModel`` that :func:`_nutpie_model` fills.
+_NUTPIE_FIELDS = {
+    "_n_dim", "dims", "_coords", "_shapes", "compiled_logp_func", "compiled_expand_func",
+    "initial_point_func", "shared_data", "user_data", "n_expanded", "shape_info", "logp_func", "expand_func",
+}
+
+
+def _nutpie_pyfunc_model(density: _CollapsedDensity):
+    """The same model through nutpie's Python-callback interface (the kernel is called per step)."""
+    from nutpie.compiled_pyfunc import from_pyfunc
+
+    names = density.names
+    kernel, packed = density.kernel, density.packed
+
+    def make_logp():
+        def logp(theta, **_):
+            return kernel(theta, packed)
+
+        return logp
+
+    def make_expand(_seed1, _seed2, _chain):
+        def expand(theta, **_):
+            return {name: np.exp(theta[i : i + 1]).reshape(()) for i, name in enumerate(names)}
+
+        return expand
+
+    return from_pyfunc(
+        density.n_dim,
+        make_logp,
+        make_expand,
+        [np.dtype("float64")] * len(names),
+        [()] * len(names),
+        list(names),
+        make_initial_point_fn=density.initial_point,
+    )
+
+
+def _nutpie_available() -> bool:
+    from importlib.util import find_spec
+
+    return find_spec("nutpie") is not None and find_spec("numba") is not None
 
 
 def fit_nuts(
@@ -583,44 +785,62 @@ def fit_nuts(
     rng: np.random.Generator,
     chains: int = 2,
     tune: int = 500,
-    target_accept: float = 0.9,
+    target_accept: float = 0.99,
+    cores: int | None = None,
+    sampler: str | None = None,
 ) -> Posterior:
     """Fit the model with NUTS (nutpie if installed, else PyMC's sampler).
 
     NUTS samples the collapsed model's scales; leans and drifts are then drawn
-    exactly from their conditional posterior, draw by draw.  The compiled model
-    is cached by shape (which blocks are present), so refitting after a new
-    release, or for another contest, only swaps the data.
+    exactly from their conditional posterior, draw by draw.
+
+    With nutpie, the log density is the closed form of :class:`_CollapsedDensity`,
+    whose kernel is compiled once per installation (cached on disk) and takes
+    counts of any length: a new release, or another contest, only changes the
+    arrays it is given, and nothing is recompiled.
+
+    Parameters
+    ----------
+    chains, tune, target_accept
+        NUTS settings; ``draws`` are split over the chains.  The scales' posterior
+        has a steep wall where ``sigma_batch^2`` falls below the multinomial noise
+        of large batches; at the usual ``target_accept=0.9`` a chain diverges there
+        now and then (both with this density and with PyMC's compiled one), so
+        steps are kept small: about twice the gradient evaluations, which the
+        compiled kernel makes cheap.
+    cores
+        Chains run in parallel (default: as many as there are chains; one in
+        :func:`racecast.forecast_many`'s worker processes).
+    sampler
+        ``"nutpie"`` or ``"pymc"``; default nutpie when installed.
     """
     per_chain = max(int(np.ceil(draws / chains)), 100)
     seed = int(rng.integers(2**31 - 1))
-    key = _shape_key(data)
-    try:
+    if sampler is None:
+        sampler = "nutpie" if _nutpie_available() else "pymc"
+    if sampler == "nutpie":
         import nutpie
-    except ImportError:  # pragma: no cover - exercised only without nutpie
-        nutpie = None
-    if nutpie is not None:
-        compiled = _COMPILED.get(key)
-        if compiled is None:
-            compiled = nutpie.compile_pymc_model(_pymc_model(data))
-            _COMPILED[key] = compiled
-        compiled = compiled.with_data(**_data_updates(data))
+
+        density = _CollapsedDensity(data)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)
             idata = nutpie.sample(
-                compiled, draws=per_chain, tune=tune, chains=chains, cores=chains, seed=seed,
-                progress_bar=False, target_accept=target_accept, save_warmup=False,
+                _nutpie_model(density), draws=per_chain, tune=tune, chains=chains,
+                cores=cores or _NUTS_CORES or chains,
+                seed=seed, progress_bar=False, target_accept=target_accept, save_warmup=False,
             )
-        sampler = "nutpie"
-    else:  # pragma: no cover
+    elif sampler == "pymc":
         import pymc as pm
+        from threadpoolctl import threadpool_limits
 
-        with _pymc_model(data):
+        # tiny matrices: multi-threaded BLAS only adds contention
+        with _pymc_model(data), threadpool_limits(1, user_api="blas"):
             idata = pm.sample(
                 draws=per_chain, tune=tune, chains=chains, cores=1, random_seed=seed,
-                progressbar=False, target_accept=target_accept,
+                progressbar=False, target_accept=target_accept, compute_convergence_checks=False,
             )
-        sampler = "pymc"
+    else:
+        raise ValueError(f"sampler must be 'nutpie' or 'pymc', got {sampler!r}")
     post = idata.posterior
     s = per_chain * chains
 
@@ -644,9 +864,17 @@ def fit_nuts(
 
 def _nuts_diagnostics(idata: Any) -> dict[str, Any]:
     import arviz as az
+    from arviz.utils import Numba
 
-    names = [v for v in ("sigma_type", "sigma_batch", "rate_sigma_type", "rate_sigma_batch") if v in idata.posterior]
-    summ = az.summary(idata, var_names=names, kind="diagnostics")
+    names = [v for v in _SCALE_NAMES if v in idata.posterior]
+    # ArviZ's numba variance is compiled afresh in every process (about a second);
+    # for a few thousand draws of four scalars its numpy path is as fast and equal.
+    numba_flag = Numba.numba_flag
+    Numba.numba_flag = False
+    try:
+        summ = az.summary(idata, var_names=names, kind="diagnostics")
+    finally:
+        Numba.numba_flag = numba_flag
     stats = idata.sample_stats
     div_name = "diverging" if "diverging" in stats else None
     divergences = int(stats[div_name].sum()) if div_name else 0

@@ -101,18 +101,24 @@ def simulate_final(
             logit = post.rho[:, t, None] + post.rate_sigma_batch[:, None] * rng.standard_normal((s, m))
             per_batch = per_batch / (1.0 + np.exp(-logit))
         n = np.rint(per_batch).astype(np.int64)
-        e = rng.standard_normal((s, m, k))
-        e -= e.mean(axis=-1, keepdims=True)
-        scores = (
-            post.alpha[:, t, None, :]
-            + x[None, :, None] * post.delta[:, t, None, :]
-            + post.sigma_batch[:, None, None] * e
-        )
-        scores -= scores.max(axis=-1, keepdims=True)
-        p = np.exp(scores)
-        p /= p.sum(axis=-1, keepdims=True)
-        votes = rng.multinomial(n, p)
-        got = votes.sum(axis=1)
+        # Batch leans alpha_t + x_j delta_t + sigma_batch e_j.  Shares are a softmax,
+        # which ignores a shift common to all candidates, so e_j needs no centring.
+        if k == 2:
+            # softmax of two scores = expit of their difference; the batch deviation's
+            # difference e_j1 - e_j2 ~ Normal(0, 2); a two-way multinomial is a binomial
+            lean = post.alpha[:, t, 0] - post.alpha[:, t, 1]
+            drift = post.delta[:, t, 0] - post.delta[:, t, 1]
+            diff = lean[:, None] + x[None, :] * drift[:, None]
+            diff += (np.sqrt(2.0) * post.sigma_batch)[:, None] * rng.standard_normal((s, m))
+            first = rng.binomial(n, 1.0 / (1.0 + np.exp(-diff))).sum(axis=1)
+            got = np.stack([first, n.sum(axis=1) - first], axis=1)
+        else:
+            scores = post.alpha[:, t, None, :] + x[None, :, None] * post.delta[:, t, None, :]
+            scores += post.sigma_batch[:, None, None] * rng.standard_normal((s, m, k))
+            scores -= scores.max(axis=-1, keepdims=True)
+            p = np.exp(scores)
+            p /= p.sum(axis=-1, keepdims=True)
+            got = rng.multinomial(n, p).sum(axis=1)
         final += got
         added[:, t] = got.sum(axis=1)
     return final, added

@@ -1,0 +1,261 @@
+"""The two engines compute one model: the fast engine agrees with NUTS, and both are fast.
+
+Timings are measured by ``benchmarks/run.py``, not here; these tests pin what makes the
+engines fast without changing the statistics: the closed-form density NUTS samples is
+PyMC's model, the vectorised pieces equal their textbook forms, one compiled kernel
+serves counts of any length, and the fast path never imports PyMC.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import racecast
+from racecast import model
+from racecast.model import Posterior
+from racecast.simulate import RemainingSpec, simulate_final
+from racecast.synthetic import synthetic_count
+
+TYPES = ("early_mail", "vote_center", "late_mail", "provisional")
+
+
+def _data(count: racecast.Count) -> model.ModelData:
+    types = tuple(dict.fromkeys((*count.batch_types, *TYPES)))
+    return model.build_model_data(count, types, {t: 50_000.0 for t in types})
+
+
+def _counts_for_density(la_count):
+    rng = np.random.default_rng(11)
+    return {
+        "LA after release 4 (turnout block)": la_count[:4],
+        "LA after release 9": la_count[:9],
+        "synthetic, 2 candidates": synthetic_count(rng, n_candidates=2).count,
+        "synthetic, 3 candidates": synthetic_count(rng, n_candidates=3).count,
+        "synthetic, 5 candidates": synthetic_count(rng, n_candidates=5).count,
+    }
+
+
+# --------------------------------------------------------------------------- NUTS density
+@pytest.mark.slow
+def test_closed_form_density_is_the_pymc_models_logp_and_gradient(la_count):
+    """NUTS samples the PyMC model; the compiled closed form must be that model, exactly."""
+    rng = np.random.default_rng(0)
+    for name, count in _counts_for_density(la_count).items():
+        data = _data(count)
+        density = model._CollapsedDensity(data)
+        pm_model = model._pymc_model(data)
+        logp, dlogp = pm_model.compile_logp(), pm_model.compile_dlogp()
+        value_names = [v.name for v in pm_model.value_vars]
+        order = [value_names.index(f"{n}_log__") for n in density.names]
+        for _ in range(5):
+            theta = rng.uniform(-6.0, 1.0, density.n_dim)  # scales from 0.0025 to 2.7
+            point = {f"{n}_log__": theta[i] for i, n in enumerate(density.names)}
+            value, grad = density(theta)
+            assert value == pytest.approx(float(logp(point)), rel=1e-8, abs=1e-8), name
+            np.testing.assert_allclose(grad, np.asarray(dlogp(point))[order], rtol=1e-6, atol=1e-6, err_msg=name)
+
+
+def test_closed_form_density_equals_the_dense_multivariate_normal(la_count):
+    """Hand-checkable without PyMC: the collapsed likelihood is one multivariate normal."""
+    data = _data(la_count[:4])
+    density = model._CollapsedDensity(data)
+    mats = model._collapsed_matrices(data)
+    pr = data.priors
+    for sig in ([0.3, 0.05, 0.2, 0.01], [0.01, 0.4, 1.5, 0.3]):
+        a, b, ra, rb = sig
+        dense = stats.multivariate_normal(cov=mats["F"] + a**2 * mats["B"] + b**2 * mats["I_C"]).logpdf(mats["y"])
+        m = mats["rate_y"].size
+        dense += stats.multivariate_normal(
+            cov=mats["rate_F"] + ra**2 * mats["rate_B"] + rb**2 * np.eye(m)
+        ).logpdf(mats["rate_y"])
+        sds = [pr.type_sd, pr.batch_sd, pr.rate_type_sd, pr.rate_batch_sd]
+        dense += sum(stats.halfnorm(scale=s).logpdf(x) + np.log(x) for x, s in zip(sig, sds))
+        assert density(np.log(sig))[0] == pytest.approx(dense, rel=1e-9)
+
+
+# --------------------------------------------------------------------------- fast engine pieces
+@pytest.mark.parametrize("n_candidates", [2, 3, 5])
+def test_gaussian_block_is_the_textbook_conjugate_posterior(n_candidates):
+    """Vectorised scatter of the design equals y ~ N(X beta, R), beta ~ N(0, S) written densely."""
+    rng = np.random.default_rng(n_candidates)
+    n, t_n, d = 6, 2, n_candidates - 1
+    votes = rng.integers(50, 5000, size=(n, n_candidates))
+    y, noise = model._alr_obs(votes)
+    ti, x = rng.integers(0, t_n, n), rng.uniform(-0.5, 0.5, n)
+    design = [(np.zeros(n, np.int64), np.ones(n)), (1 + ti, np.ones(n)), (1 + t_n + ti, x)]
+    n_blocks = 1 + 2 * t_n
+    scales = rng.uniform(0.1, 1.0, size=(3, n_blocks))
+    extra = rng.uniform(0.001, 0.05, size=3)
+    corr = model._corr(d)
+    loglik, mean, cov_sqrt = model._gaussian_block(y, noise, design, scales, extra, corr)
+    w = np.zeros((n, n_blocks))
+    for blocks, weights in design:
+        for i in range(n):
+            w[i, blocks[i]] += weights[i]
+    xmat = np.kron(w, np.eye(d))
+    for g in range(3):
+        prior = np.kron(np.diag(scales[g] ** 2), corr)
+        resid = np.zeros((n * d, n * d))
+        for i in range(n):
+            resid[i * d : i * d + d, i * d : i * d + d] = extra[g] * corr + noise[i]
+        marginal = xmat @ prior @ xmat.T + resid
+        assert loglik[g] == pytest.approx(stats.multivariate_normal(cov=marginal).logpdf(y.ravel()), rel=1e-9)
+        np.testing.assert_allclose(mean[g], prior @ xmat.T @ np.linalg.solve(marginal, y.ravel()), rtol=1e-8)
+        post_cov = prior - prior @ xmat.T @ np.linalg.solve(marginal, xmat @ prior)
+        np.testing.assert_allclose(cov_sqrt[g] @ cov_sqrt[g].T, post_cov, rtol=1e-7, atol=1e-12)
+
+
+def _posterior(alpha: np.ndarray, sigma_batch: float, draws: int) -> Posterior:
+    t_n, k = alpha.shape
+    return Posterior(
+        alpha=np.broadcast_to(alpha, (draws, t_n, k)).copy(),
+        delta=np.zeros((draws, t_n, k)),
+        sigma_batch=np.full(draws, sigma_batch),
+        sigma_type=np.full(draws, 0.1),
+        mu=np.zeros((draws, k)),
+        rho=None,
+        rate_sigma_batch=None,
+        engine="test",
+        diagnostics={},
+    )
+
+
+def test_two_candidate_simulation_is_the_multinomial_of_any_other_race():
+    """The two-way shortcut (a binomial on the score difference) is the general multinomial path.
+
+    A third candidate with a score 40 below the others gets no votes in practice, so the
+    three-way multinomial simulation must give the same distribution of the two-way totals.
+    """
+    draws, sigma = 40_000, 0.15
+    two = model.ModelData(
+        candidates=("A", "B"), types=("late_mail",), y=np.zeros((2, 1)), noise=np.ones((2, 1, 1)),
+        type_idx=np.zeros(2, np.int64), x=np.zeros(2), batch_votes=np.array([4000.0, 6000.0]),
+        rate_y=np.zeros(0), rate_var=np.zeros(0), rate_type_idx=np.zeros(0, np.int64),
+        counted_by_type=np.array([10_000.0]), remaining_votes_hint=np.array([30_000.0]),
+    )
+    three = model.ModelData(**{**two.__dict__, "candidates": ("A", "B", "C")})
+    spec = RemainingSpec(amount={"late_mail": 30_000.0}, unit="votes", outstanding_sd=0.1)
+    lean = np.array([[0.2, -0.2]])
+    final2, _ = simulate_final(np.array([5000, 5000]), two, _posterior(lean, sigma, draws), spec,
+                               np.random.default_rng(1))
+    lean3 = np.array([[0.2, -0.2, -40.0]])
+    final3, _ = simulate_final(np.array([5000, 5000, 0]), three, _posterior(lean3, sigma, draws), spec,
+                               np.random.default_rng(2))
+    assert final3[:, 2].max() == 0
+    a2, a3 = final2[:, 0].astype(float), final3[:, 0].astype(float)
+    se = np.sqrt(a2.var() / draws + a3.var() / draws)
+    assert abs(a2.mean() - a3.mean()) < 4 * se
+    assert a2.std() == pytest.approx(a3.std(), rel=0.03)
+    assert stats.ks_2samp(a2, a3).pvalue > 0.001
+
+
+# --------------------------------------------------------------------------- agreement
+def _agreement_cases(la_count):
+    rng = np.random.default_rng(2022)
+    cases = {f"LA 2022 after release {k}": la_count[:k] for k in range(3, len(la_count) + 1)}
+    for i in range(6):
+        cases[f"synthetic #{i}"] = synthetic_count(rng, n_candidates=2 + i % 2).count
+    return cases
+
+
+@pytest.mark.slow
+def test_fast_engine_agrees_with_nuts_on_la_2022_releases_and_synthetic_counts(la_count):
+    """Within 0.02 in win probability and 0.5 share points at both interval ends.
+
+    Enough draws that Monte Carlo noise (a few tenths of a point at the interval ends of
+    a wide forecast with 20,000 draws) does not decide the comparison.
+    """
+    draws = 100_000
+    for name, count in _agreement_cases(la_count).items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", racecast.RacecastWarning)
+            nuts = racecast.forecast(count, seed=1, engine="nuts", draws=draws)
+            fast = racecast.forecast(count, seed=2, engine="fast", draws=draws)
+        gap = (nuts.win_probability - fast.win_probability).abs().max()
+        assert gap < 0.02, (name, gap)
+        ends = ["lower", "upper"]
+        points = 100 * (nuts.final_share[ends] - fast.final_share[ends]).abs().to_numpy().max()
+        assert points < 0.5, (name, points)
+
+
+# --------------------------------------------------------------------------- compile once
+def _summary(fc: racecast.Forecast) -> dict:
+    return {"win": fc.win_probability.round(12).to_dict(), "share": fc.final_share.round(12).to_dict()}
+
+
+@pytest.mark.slow
+def test_a_new_release_reuses_the_compiled_model_and_matches_a_fresh_process(la_count):
+    """Change the number of releases between two forecasts on one compiled model (STYLE.md pitfall).
+
+    Forecasting 4 releases, then 9, then 4 again in one process must give, for 9
+    releases, exactly what a fresh process gives, and for 4 the same twice.
+    """
+    import nutpie
+
+    from racecast import _collapsed
+
+    script = textwrap.dedent(
+        """
+        import json, warnings, racecast
+        warnings.simplefilter("ignore")
+        count = racecast.read_count(racecast.example_path("la_mayor_2022_general"))
+        fc = racecast.forecast(count[:9], seed=3, engine="nuts")
+        print(json.dumps({"win": fc.win_probability.round(12).to_dict(),
+                          "share": fc.final_share.round(12).to_dict()}))
+        """
+    )
+    fresh = json.loads(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                                      check=True).stdout.splitlines()[-1])
+    models, sample = [], nutpie.sample
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(nutpie, "sample", lambda m, **kw: models.append(m) or sample(m, **kw))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", racecast.RacecastWarning)
+            first = _summary(racecast.forecast(la_count[:4], seed=3, engine="nuts"))
+            nine = _summary(racecast.forecast(la_count[:9], seed=3, engine="nuts"))
+            again = _summary(racecast.forecast(la_count[:4], seed=3, engine="nuts"))
+    assert json.loads(json.dumps(nine)) == fresh
+    assert again == first
+    assert {m.compiled_logp_func for m in models} == {_collapsed.c_logp}
+
+
+# --------------------------------------------------------------------------- imports
+def test_import_racecast_and_the_fast_engine_do_not_import_pymc():
+    script = textwrap.dedent(
+        """
+        import json, sys, warnings
+        import racecast
+        heavy = ("pymc", "pytensor", "arviz", "numba", "nutpie", "distributed")
+        after_import = [m for m in heavy if m in sys.modules]
+        count = racecast.read_count(racecast.example_path("la_mayor_2022_general"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            racecast.forecast(count[:4], seed=0, engine="fast")
+            racecast.forecast_many([count[:4], count[:6]], seed=0, processes=1, progress=False)
+        print(json.dumps([after_import, [m for m in heavy if m in sys.modules]]))
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    after_import, after_fast = json.loads(out.stdout.splitlines()[-1])
+    assert after_import == []
+    assert after_fast == []
+
+
+@pytest.mark.slow
+def test_nuts_runs_on_pymcs_own_sampler_when_nutpie_is_missing(la_count):
+    """The fallback samples the PyMC model itself; it finds the same posterior of the scales."""
+    data = _data(la_count[:6])
+    pymc = model.fit_nuts(data, draws=1000, rng=np.random.default_rng(0), sampler="pymc")
+    nutpie = model.fit_nuts(data, draws=4000, rng=np.random.default_rng(0), sampler="nutpie")
+    assert pymc.diagnostics["sampler"] == "pymc" and nutpie.diagnostics["sampler"] == "nutpie"
+    for name in ("sigma_type", "sigma_batch"):
+        a, b = getattr(pymc, name), getattr(nutpie, name)
+        assert abs(np.median(a) - np.median(b)) < 0.25 * np.std(b), name
