@@ -335,10 +335,12 @@ def test_an_unexpected_failure_is_one_line_and_exit_1(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_forecast_with_nuts_runs_end_to_end():
-    result = run("forecast", LA, "--as-of", "4", "--seed", "1", "--draws", "500", "--format", "json")
+    result = run("forecast", LA, "--as-of", "4", "--seed", "1", "--format", "json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    assert doc["settings"]["engine"] == "nuts"
+    # NUTS ran; a poor fit falls back to the fast engine and says so (see racecast.forecast)
+    assert doc["diagnostics"].get("requested_engine", doc["settings"]["engine"]) == "nuts"
+    assert doc["diagnostics"]["nuts_attempts"]
     assert sum(c["win_probability"] for c in doc["candidates"]) == pytest.approx(1.0)
 
 
