@@ -6,13 +6,15 @@ late mail then leaned hard to Bass and she won by almost ten points.  This scrip
 replays the count as it was published and prints, after each release, what
 racecast said at the time.
 
-Run:  python examples/la_mayor_2022.py [--engine nuts|fast] [--seed N]
+Run:  python examples/la_mayor_2022.py [--engine nuts|fast] [--seed N] [--plots DIR]
+(``--plots docs`` saves the replay and the Nov 10 forecast as PNGs into docs/.)
 """
 
 from __future__ import annotations
 
 import argparse
 import warnings
+from pathlib import Path
 
 import racecast
 
@@ -21,6 +23,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engine", choices=["nuts", "fast"], default="nuts")
     parser.add_argument("--seed", type=int, default=2022)
+    parser.add_argument("--plots", type=Path, default=None, help="folder to save the two PNGs into")
     args = parser.parse_args()
 
     count = racecast.read_count(racecast.example_path("la_mayor_2022_general"))
@@ -50,6 +53,26 @@ def main() -> None:
         "their lean comes from the spread of the other batch types."
     )
     print("Bass finished near 54.8% (certified). Release 10 holds rounded totals (see the data note).")
+    if args.plots is not None:
+        save_plots(count, args.plots, seed=args.seed, engine=args.engine)
+
+
+def save_plots(count: racecast.Count, folder: Path, *, seed: int, engine: str) -> None:
+    """The replay (P(win) per release over the running lead) and the Nov 10 forecast."""
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", racecast.UnseenBatchTypeWarning)
+        rp = racecast.replay(count, seed=seed, engine=engine, progress=False)
+        fc = racecast.forecast(count[:4], seed=seed, engine=engine)
+    fig = rp.plot(title="Los Angeles mayor 2022: who wins, after each release (racecast)")
+    fig.savefig(folder / "la_2022_replay.png", dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    fig = fc.plot(title="Los Angeles mayor 2022: forecast after release 4 (Nov 10, Caruso ahead by 2,695)")
+    fig.savefig(folder / "la_2022_forecast.png", dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    print(f"plots saved in {folder}/la_2022_replay.png and {folder}/la_2022_forecast.png")
 
 
 if __name__ == "__main__":

@@ -19,19 +19,24 @@ from .errors import (
     CalledRaceWarning,
     CorrectionWarning,
     CountFormatError,
+    FeedWarning,
     ForecastInputError,
     RacecastError,
     RacecastWarning,
+    HistoryWarning,
     SamplerWarning,
     StaleOutstandingWarning,
     UnseenBatchTypeWarning,
 )
 from ._version import __version__
 from .forecast import Forecast, forecast
-from .io import example_path, read_count
+from .io import example_path, read_clarity, read_count, read_nyt2020
 from .model import Priors
+from .prior import Prior, prior_from
 from .parallel import forecast_many
 from . import pooling, rules  # noqa: F401  (racecast.rules.Majority, racecast.pooling.pool_candidates)
+from . import baselines, scoring  # noqa: F401  (racecast.scoring.brier_score, racecast.baselines.counted_split)
+from .replay import Replay, replay
 
 __all__ = [
     "Count",
@@ -39,7 +44,13 @@ __all__ = [
     "Forecast",
     "forecast_many",
     "Priors",
+    "Prior",
+    "prior_from",
+    "replay",
+    "Replay",
     "read_count",
+    "read_nyt2020",
+    "read_clarity",
     "example_path",
     "RacecastError",
     "CountFormatError",
@@ -49,6 +60,8 @@ __all__ = [
     "UnseenBatchTypeWarning",
     "StaleOutstandingWarning",
     "SamplerWarning",
+    "HistoryWarning",
+    "FeedWarning",
     "CalledRaceWarning",
     "__version__",
 ]

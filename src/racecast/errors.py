@@ -19,6 +19,10 @@ __all__ = [
     "UnseenBatchTypeWarning",
     "StaleOutstandingWarning",
     "SamplerWarning",
+    "HistoryWarning",
+
+
+    "FeedWarning",
     "CalledRaceWarning",
 ]
 
@@ -88,6 +92,19 @@ class StaleOutstandingWarning(RacecastWarning):
 
 class SamplerWarning(RacecastWarning):
     """The sampler's diagnostics (R-hat, ESS, divergences) indicate trouble."""
+
+
+class HistoryWarning(RacecastWarning):
+    """A count used to learn a prior from history may not be complete."""
+
+
+class FeedWarning(RacecastWarning):
+    """A results feed published a value racecast cannot use as it stands.
+
+    The message names the file, row and column, the published value and what
+    racecast did with it (e.g. a negative "votes remaining" estimate read as 0);
+    the published value is also kept in the count's ``note`` column.
+    """
 
 
 class CalledRaceWarning(RacecastWarning):

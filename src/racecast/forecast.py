@@ -8,6 +8,7 @@ simulation of the remaining count (:mod:`racecast.simulate`), and a contest rule
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import warnings
 from collections.abc import Iterable, Mapping
@@ -19,10 +20,17 @@ import numpy as np
 import pandas as pd
 
 from ._version import __version__ as _version
-from .count import Count
-from .errors import ForecastInputError, SamplerWarning, StaleOutstandingWarning, UnseenBatchTypeWarning
-from .model import Posterior, Priors, build_model_data, check_diagnostics, fit_fast, fit_nuts
+from .count import _TYPE_RE, MAX_NUMBER, Count, _snake
+from .errors import (
+    ForecastInputError,
+    RacecastError,
+    SamplerWarning,
+    StaleOutstandingWarning,
+    UnseenBatchTypeWarning,
+)
+from .model import ModelData, Posterior, Priors, build_model_data, check_diagnostics, fit_fast, fit_nuts
 from .pooling import is_pooled, pool_candidates, pooling_plan
+from .prior import Prior
 from .rules import Rule, RuleResult, lead_change_probability, resolve_rule
 from .simulate import RemainingSpec, simulate_final
 
@@ -301,6 +309,15 @@ class Forecast:
         lines.append(f"P(current leader {self.leader} does not finish first): {self.lead_change_probability:.3f}")
         return "\n".join(lines)
 
+    def plot(self, **kwargs: Any) -> Any:
+        """Final-share intervals per candidate and the simulated final margin.
+
+        See :func:`racecast.plot.plot_forecast` (needs matplotlib); returns the figure.
+        """
+        from .plot import plot_forecast
+
+        return plot_forecast(self, **kwargs)
+
     def __repr__(self) -> str:
         wp = self.win_probability.sort_values(ascending=False)
         top = ", ".join(f"{c} {p:.3f}" for c, p in wp.head(3).items())
@@ -380,6 +397,7 @@ def forecast(
     interval: float = 0.9,
     outstanding_sd: float = DEFAULT_OUTSTANDING_SD,
     priors: Priors | None = None,
+    prior: Prior | None = None,
 ) -> Forecast:
     """Forecast a count that is still being counted.
 
@@ -419,6 +437,11 @@ def forecast(
         Relative sd of the outstanding estimates (default 0.15).
     priors
         Prior scales (default :class:`racecast.model.Priors`).
+    prior
+        What earlier counts say about how batch types lean (see
+        :func:`racecast.prior_from`): for the types it covers it replaces the
+        zero-mean ``N(0, sigma_type^2)`` hierarchy term of ``alpha_t - mu`` with
+        its own mean and sd.  Default: no history.
 
     Returns
     -------
@@ -447,7 +470,10 @@ def forecast(
         raise ForecastInputError(f"interval must be in (0, 1), got {interval!r}")
     if not np.isfinite(outstanding_sd) or outstanding_sd < 0:
         raise ForecastInputError(f"outstanding_sd must be >= 0, got {outstanding_sd!r}")
+    _check_forecastable(count, remaining, seed=seed, outstanding_sd=outstanding_sd, priors=priors)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    if prior is not None and not isinstance(prior, Prior):
+        raise ForecastInputError(f"prior must be a racecast.Prior (see racecast.prior_from), got {type(prior).__name__}")
     # -- contest rules (issue 4): seats, called races, pooling of small candidates --------------
     rule_obj = resolve_rule(rule, seats=seats)
     called_names = () if called is None else ((called,) if isinstance(called, str) else tuple(called))
@@ -467,10 +493,13 @@ def forecast(
             types.append(t)
     for t, row in rem.iterrows():
         if row.amount > 0 and not row.counted:
+            if prior is not None and t in prior.types:
+                source = "the prior from history (prior=) and the contest-wide mean of the other types"
+            else:
+                source = "the spread of the other types (sigma_type), so the forecast is correspondingly uncertain"
             msg = (
                 f"{count.name}: {row.amount:,.0f} {row.unit} of type {t!r} are outstanding but none has been "
-                f"counted yet; its lean comes from the spread of the other types (sigma_type), so the "
-                "forecast is correspondingly uncertain"
+                f"counted yet; its lean comes from {source}"
             )
             warnings.warn(msg, UnseenBatchTypeWarning, stacklevel=2)
             notes.append(msg)
@@ -483,25 +512,27 @@ def forecast(
     else:
         hint = dict(amounts)
     data = build_model_data(count, tuple(types), hint, priors)
+    if prior is not None:
+        bloc = [c for c in count.candidates if is_pooled(c)]
+        members = {bloc[0]: list(pooled)} if pooled and len(bloc) == 1 else None
+        p_mean, p_sd = prior.model_arrays(count.candidates, types, members=members)
+        data = dataclasses.replace(data, prior_mean=p_mean, prior_sd=p_sd)
     if engine == "fast":
         post = fit_fast(data, draws=int(draws), rng=rng)
     else:
-        post = fit_nuts(data, draws=int(draws), rng=rng)
-        problems = check_diagnostics(post.diagnostics)
-        if problems:
-            msg = f"{count.name}: NUTS diagnostics are poor ({'; '.join(problems)}); treat the forecast with care"
-            warnings.warn(msg, SamplerWarning, stacklevel=2)
-            notes.append(msg)
-            post.diagnostics["problems"] = problems
+        post, sampler_notes = _fit_nuts_checked(data, draws=int(draws), rng=rng, name=count.name)
+        notes.extend(sampler_notes)
     spec = RemainingSpec(amount=amounts, unit=unit, outstanding_sd=float(outstanding_sd))
     final, added = simulate_final(count.votes[-1], data, post, spec, rng)
     result = rule_obj.evaluate(final, count.candidates, rng, called=called_names or None)
     settings = {
-        "engine": engine,
+        "engine": post.engine,  # "fast" when a poor NUTS fit fell back (see diagnostics)
+        "requested_engine": engine,
         "draws": int(post.n_draws),
         "seed": seed if isinstance(seed, (int, np.integer)) or seed is None else "generator",
         "outstanding_sd": float(outstanding_sd),
         "priors": (priors or Priors()).__dict__,
+        "prior": prior.to_dict() if prior is not None else None,
         "batch_types": list(types),
         "racecast_version": _version,
         "rule": rule_obj.name,
@@ -510,7 +541,7 @@ def forecast(
         "min_share": min_share,
         "pooled": list(pooled),
     }
-    return Forecast(
+    fc = Forecast(
         count=count,
         final_draws=final,
         added_by_type=added,
@@ -522,3 +553,163 @@ def forecast(
         settings=settings,
         warnings=tuple(notes),
     )
+    _check_invariants(fc)
+    return fc
+
+
+# ---------------------------------------------------------------------------
+# Robustness: inputs the model cannot use, sampler trouble, final invariants.
+# ---------------------------------------------------------------------------
+#: ``target_accept`` of the one NUTS retry after poor diagnostics (first try: 0.9).
+RETRY_TARGET_ACCEPT = 0.99
+
+
+#: Largest accepted ``outstanding_sd`` (a relative sd: 10 = 1,000%).
+MAX_OUTSTANDING_SD = 10.0
+
+
+def _check_forecastable(
+    count: Count,
+    remaining: Mapping[str, float] | None,
+    *,
+    seed: Any,
+    outstanding_sd: float,
+    priors: Priors | None,
+) -> None:
+    """Refuse, with what to do, the inputs the model and simulation cannot use."""
+    if not isinstance(seed, np.random.Generator):
+        try:
+            np.random.default_rng(seed)
+        except (TypeError, ValueError) as exc:
+            raise ForecastInputError(
+                f"seed must be None, a non-negative integer or a numpy Generator, got {seed!r} ({exc})"
+            ) from None
+    try:
+        sd_ok = float(outstanding_sd) <= MAX_OUTSTANDING_SD
+    except (TypeError, ValueError):
+        sd_ok = False
+    if not sd_ok:
+        raise ForecastInputError(
+            f"outstanding_sd is the relative sd of the outstanding estimates (0.15 = 15%); it must be a number "
+            f"at most {MAX_OUTSTANDING_SD:g}, got {outstanding_sd!r}"
+        )
+    if priors is not None:
+        if not isinstance(priors, Priors):
+            raise ForecastInputError(f"priors must be a racecast.Priors, got {type(priors).__name__}")
+        bad = {
+            k: v
+            for k, v in vars(priors).items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and not 0 < v < np.inf
+        }
+        if bad:
+            raise ForecastInputError(f"prior scales must be positive and finite, got {bad}")
+    if remaining is not None and not isinstance(remaining, Mapping):
+        raise ForecastInputError(
+            f"remaining must be a mapping {{batch_type: amount}}, e.g. {{'late_mail': 331000}}, "
+            f"got {type(remaining).__name__}"
+        )
+    for t in remaining or {}:
+        if not isinstance(t, str) or not _TYPE_RE.match(t):
+            guess = _snake(str(t))
+            raise ForecastInputError(
+                f"remaining: {t!r} is not a batch type; types are snake_case labels"
+                + (f" (did you mean {guess!r}?)" if _TYPE_RE.match(guess) else "")
+                + f"; the count has {list(count.batch_types)}"
+            )
+    amounts = {t: a for t, (a, _) in count.latest_outstanding().items()}
+    for t, amount in (remaining or {}).items():
+        try:
+            val = float(amount)
+        except (TypeError, ValueError):
+            continue  # reported by _resolve_remaining
+        if np.isfinite(val) and val > MAX_NUMBER:
+            raise ForecastInputError(
+                f"remaining[{t!r}] = {amount!r} is implausibly large (more than {MAX_NUMBER:,}); "
+                "give the outstanding ballots (or votes) of this contest"
+            )
+        amounts[str(t)] = val
+    if count.has_ballots and any(np.isfinite(a) and a > 0 for a in amounts.values()):
+        spans = count.turnout_spans()
+        if not ((spans["ballots"] > 0) & (spans["votes"] > 0)).any():
+            raise ForecastInputError(
+                f"{count.name}: ballots_counted is reported, so outstanding amounts are read as jurisdiction "
+                "ballots, but no release adds both ballots and votes, so the contest's share of ballots cannot "
+                "be learnt. Check ballots_counted (is it 0?), or remove the column and give outstanding amounts "
+                "in contest votes."
+            )
+
+
+def _fit_nuts_checked(
+    data: ModelData, *, draws: int, rng: np.random.Generator, name: str
+) -> tuple[Posterior, list[str]]:
+    """NUTS, checked: on poor diagnostics retry once, then fall back to the fast engine.
+
+    Diagnostics are R-hat (<= 1.01), bulk ESS (>= 400, or half the draws when
+    fewer than 800 are asked for) and divergences (none).  An error raised by the
+    sampler counts as trouble and goes straight to the fallback.  Every attempt
+    is recorded in the posterior's diagnostics under ``nuts_attempts``; a
+    fallback sets ``engine`` to ``"fast"`` and ``fallback`` to the reason, and
+    is announced with a :class:`~racecast.errors.SamplerWarning`.
+    """
+    ess = min(400.0, draws / 2)
+    attempts: list[dict[str, Any]] = []
+    for target_accept in (0.9, RETRY_TARGET_ACCEPT):
+        try:
+            post = fit_nuts(data, draws=draws, rng=rng, target_accept=target_accept)
+        except Exception as exc:  # noqa: BLE001 - any sampler failure is reported, then the fast engine runs
+            attempts.append({"target_accept": target_accept, "error": f"{type(exc).__name__}: {exc}"})
+            break
+        problems = check_diagnostics(post.diagnostics, ess=ess)
+        record = {k: post.diagnostics.get(k) for k in ("r_hat_max", "ess_bulk_min", "ess_tail_min", "divergences")}
+        attempts.append({"target_accept": target_accept, **record, "problems": problems})
+        if not problems:
+            post.diagnostics["nuts_attempts"] = attempts
+            post.diagnostics["retried"] = len(attempts) > 1
+            return post, []
+    what = "; ".join(
+        f"target_accept={a['target_accept']}: " + (a.get("error") or ", ".join(a["problems"])) for a in attempts
+    )
+    fast = fit_fast(data, draws=draws, rng=rng)
+    reason = f"NUTS failed its checks ({what})"
+    fast.diagnostics.update(
+        {"requested_engine": "nuts", "fallback": reason, "nuts_attempts": attempts, "retried": len(attempts) > 1}
+    )
+    msg = (
+        f"{name}: {reason}; the forecast uses the fast engine instead (exact Gaussian integration of the same "
+        "model on a grid of its two scales). Forecast.diagnostics has the details."
+    )
+    warnings.warn(msg, SamplerWarning, stacklevel=3)
+    return fast, [msg]
+
+
+def _check_invariants(fc: Forecast) -> None:
+    """Assert what every forecast must satisfy; a failure is a bug in racecast, never silently returned."""
+    problems = []
+    final = fc.final_draws
+    wp = fc.win_probability.to_numpy(dtype=float)
+    if final.shape != (fc.posterior.n_draws, len(fc.candidates)):
+        problems.append(f"final_draws has shape {final.shape}")
+    elif not np.issubdtype(final.dtype, np.integer) or (final < fc.count.votes[-1]).any():
+        problems.append("simulated final totals are below the votes already counted")
+    if not np.isfinite(wp).all() or (wp < 0).any() or (wp > 1).any():
+        problems.append(f"win probabilities {wp.tolist()} are not all in [0, 1]")
+    else:
+        winners = np.asarray(fc.rule_result.winners, dtype=float)
+        expected = winners.sum(axis=1).mean() if winners.size else float("nan")
+        if not np.isclose(wp.sum(), expected, rtol=0, atol=1e-9):
+            problems.append(f"win probabilities sum to {wp.sum()!r}, but the rule's winners per draw average {expected!r}")
+        if fc.rule.name == "plurality" and not np.isclose(wp.sum(), 1.0, rtol=0, atol=1e-9):
+            problems.append(f"plurality win probabilities sum to {wp.sum()!r}, not 1")
+    probs = fc.outcomes["probability"].to_numpy(dtype=float)
+    defined = probs[np.isfinite(probs)]
+    if (defined < 0).any() or (defined > 1).any():
+        problems.append("an outcome probability is outside [0, 1]")
+    if np.isnan(probs).any() and not getattr(fc.rule_result, "called", ()):
+        problems.append("an outcome probability is NaN")
+    if not np.isfinite(fc._final_shares).all():
+        problems.append("simulated final shares are not finite")
+    if problems:
+        raise RacecastError(
+            f"{fc.count.name}: internal check failed ({'; '.join(problems)}). This is a bug in racecast: "
+            "please report it with the count file and the forecast() arguments."
+        )

@@ -15,7 +15,10 @@ module is its implementation.  In short, for a release (batch) ``k`` of type
   ``sigma_batch^2 (I + J) + S_k``: batch-to-batch variation (overdispersion) plus
   the multinomial sampling variance ``S_k`` (delta method, empirical logit);
 * when jurisdiction ballots are reported, the contest's share of ballots
-  (votes / ballots) follows the same hierarchy on the logit scale by type.
+  (votes / ballots) follows the same hierarchy on the logit scale by type;
+* optionally a prior learned from earlier counts (:mod:`racecast.prior`) gives
+  ``alpha_t - mu ~ N(m_t, s_t^2)`` for the types it covers, replacing the
+  ``sigma_type * z_t`` term there (``ModelData.prior_mean`` / ``prior_sd``).
 
 Two engines fit this one model: ``"nuts"`` samples it with NUTS (nutpie when
 installed, on a compiled closed form of the PyMC model's density; else PyMC's
@@ -101,6 +104,10 @@ class ModelData:
     counted_by_type: np.ndarray  # (T,) votes counted so far by type
     remaining_votes_hint: np.ndarray  # (T,) expected remaining votes (positions, batch counts)
     priors: Priors = field(default_factory=Priors)
+    # prior from history (racecast.prior): alpha_t - mu ~ N(prior_mean[t], prior_sd[t]^2 corr) replaces
+    # N(0, sigma_type^2 corr) for types with a finite prior_sd; None (or nan) = the hierarchy as usual
+    prior_mean: np.ndarray | None = None  # (T, D) log-ratios vs the last candidate
+    prior_sd: np.ndarray | None = None  # (T,) score scale, nan where the type is not covered
 
     @property
     def n_candidates(self) -> int:
@@ -360,7 +367,37 @@ def _share_scales(data: ModelData, sig_t: np.ndarray) -> np.ndarray:
     scales[:, 0] = pr.mu_sd
     scales[:, 1 : 1 + t_n] = sig_t[:, None]
     scales[:, 1 + t_n :] = pr.drift_sd
+    covered = _prior_covered(data)
+    if covered.any():  # a prior from history fixes these types' scale (no longer sigma_type)
+        scales[:, 1 + np.flatnonzero(covered)] = data.prior_sd[covered][None, :]
     return scales
+
+
+def _prior_covered(data: ModelData) -> np.ndarray:
+    """(T,) bool: types whose ``alpha_t - mu`` has a prior from history."""
+    if data.prior_sd is None:
+        return np.zeros(data.n_types, dtype=bool)
+    return np.isfinite(data.prior_sd)
+
+
+def _prior_mean(data: ModelData) -> np.ndarray:
+    """(T, D) prior mean of ``alpha_t - mu`` (zero where no prior from history)."""
+    d = data.n_candidates - 1
+    if data.prior_mean is None:
+        return np.zeros((data.n_types, d))
+    return np.where(_prior_covered(data)[:, None], data.prior_mean, 0.0)
+
+
+def _share_y(data: ModelData) -> np.ndarray:
+    """Observed log-ratios minus the prior mean of their type's ``alpha_t - mu``.
+
+    With ``alpha_t - mu = m_t + u_t`` and ``u_t`` zero-mean, ``y_k - m_t`` is the
+    zero-prior-mean model the Gaussian block integrates; ``m_t`` is added back to
+    the draws of ``u_t``.
+    """
+    if data.prior_mean is None:
+        return data.y
+    return data.y - _prior_mean(data)[data.type_idx]
 
 
 def _rate_design(data: ModelData) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -402,14 +439,14 @@ def _shares_from_beta(data: ModelData, beta: np.ndarray) -> tuple[np.ndarray, np
     """Block draws ``(S, 1 + 2T, D)`` -> zero-sum scores of ``mu, alpha, delta``."""
     t_n = data.n_types
     mu = beta[:, 0]
-    alpha = mu[:, None, :] + beta[:, 1 : 1 + t_n]
+    alpha = mu[:, None, :] + beta[:, 1 : 1 + t_n] + _prior_mean(data)[None]  # prior from history, if any
     return _alr_to_scores(mu), _alr_to_scores(alpha), _alr_to_scores(beta[:, 1 + t_n :])
 
 
 def _share_block(data: ModelData, sig_t: np.ndarray, sig_b: np.ndarray):
     d = data.n_candidates - 1
     return _gaussian_block(
-        data.y, data.noise, _share_design(data), _share_scales(data, sig_t), sig_b**2, _corr(d)
+        _share_y(data), data.noise, _share_design(data), _share_scales(data, sig_t), sig_b**2, _corr(d)
     )
 
 
@@ -524,7 +561,9 @@ def _collapsed_matrices(data: ModelData) -> dict[str, np.ndarray]:
     With ``beta = (mu, alpha - mu, delta)`` integrated out,
     ``Cov[vec y] = F + sigma_type^2 B + sigma_batch^2 I_C`` where ``F`` holds the
     known parts (contest mean, drift, multinomial noise), ``B`` links batches of
-    one type and ``I_C`` is the batch-level covariance.
+    one type and ``I_C`` is the batch-level covariance.  Types with a prior from
+    history contribute their known ``prior_sd^2`` to ``F`` instead of
+    ``sigma_type^2`` to ``B``, and ``y`` is taken relative to their prior mean.
     """
     pr = data.priors
     n, d = data.y.shape
@@ -532,12 +571,16 @@ def _collapsed_matrices(data: ModelData) -> dict[str, np.ndarray]:
     same = (data.type_idx[:, None] == data.type_idx[None, :]).astype(float)
     # block-diagonal multinomial noise, one (d, d) block per batch
     noise = np.einsum("ij,iab->iajb", np.eye(n), data.noise).reshape(n * d, n * d)
+    covered = _prior_covered(data)[data.type_idx]
+    known_sd = np.where(covered, data.prior_sd[data.type_idx], 0.0) if covered.any() else np.zeros(n)
     fixed = (
         pr.mu_sd**2 * np.kron(np.ones((n, n)), c)
         + pr.drift_sd**2 * np.kron(np.outer(data.x, data.x) * same, c)
+        + np.kron(np.outer(known_sd, known_sd) * same, c)
         + noise
     )
-    out = {"y": data.y.reshape(-1), "F": fixed, "B": np.kron(same, c), "I_C": np.kron(np.eye(n), c)}
+    hier = same * np.outer(~covered, ~covered)
+    out = {"y": _share_y(data).reshape(-1), "F": fixed, "B": np.kron(hier, c), "I_C": np.kron(np.eye(n), c)}
     if data.has_rate:
         m = data.rate_y.size
         typed = data.rate_type_idx >= 0
@@ -634,7 +677,8 @@ class _CollapsedDensity:
         pr = data.priors
         n, d = data.y.shape
         mats = _collapsed_matrices(data)
-        t_onehot = np.eye(data.n_types)[data.type_idx]
+        # types with a prior from history carry a known sd (in F), not sigma_type
+        t_onehot = np.eye(data.n_types)[data.type_idx] * ~_prior_covered(data)[data.type_idx][:, None]
         blocks = [_scale_block(mats["y"], mats["F"], np.linalg.cholesky(_corr(d)), np.kron(t_onehot, np.eye(d)))]
         sds = [pr.type_sd, pr.batch_sd]
         if data.has_rate:

@@ -1,0 +1,404 @@
+"""Naive forecasters to hold racecast's record against.
+
+Each baseline looks at a :class:`~racecast.count.Count` as it stands and returns
+a :class:`BaselineForecast` with the same shape as a racecast forecast: a win
+probability per candidate and a final-share (and final-vote) median, lower and
+upper bound.  They are scored by the same functions (:mod:`racecast.scoring`).
+
+The baselines
+-------------
+``leader_wins``
+    The candidate ahead now wins (probability 1; split equally on an exact tie).
+    Its final shares are those of ``counted_split`` below: this baseline is about
+    the call, not the shares.
+``counted_split``
+    The remaining votes split like all votes counted so far.
+``last_release_split``
+    The remaining votes split like the last batch: the votes added by the last
+    release (a correction is merged with the release before it, and releases
+    that added nothing are skipped, as in :meth:`Count.batches`).
+
+The plain binomial interval
+---------------------------
+All three treat the ``R`` remaining votes as ``R`` independent draws in which
+each vote goes to candidate ``c`` with the assumed split ``p_c``.  Candidate
+``c``'s remaining votes are then ``Binomial(R, p_c)`` (the margin of a
+multinomial), and the final share is
+
+    ``(V_c + X_c) / (N + R)``,  ``X_c ~ Binomial(R, p_c)``,
+
+where ``V_c`` are ``c``'s counted votes and ``N`` all candidates' counted votes.
+The interval runs between the ``(1 - interval) / 2`` and ``(1 + interval) / 2``
+quantiles of ``X_c`` (exact binomial quantiles); the median uses the 0.5
+quantile.  The win probability is exact for two candidates (a binomial tail,
+exact ties counted as a coin flip) and a Monte Carlo estimate from ``draws``
+multinomial draws for more.
+
+This interval is far too narrow, on purpose: it is what one gets by pretending
+the only uncertainty is the coin-flipping of individual voters around a *known*
+split.  Its width is about ``3.3 sqrt(R p (1 - p)) / (N + R)``, under 0.1 share
+point even with a million votes to go.  Real remaining votes differ
+*systematically* from the counted ones (late mail, election-day and provisional
+ballots lean differently), arrive in correlated batches (whole counties or
+precincts at once), and their number is itself an estimate.  None of that is
+in the binomial interval, which is exactly what racecast's model adds.
+
+Remaining votes
+---------------
+The remaining votes are the sum over batch types of each type's latest reported
+outstanding estimate (:meth:`Count.latest_outstanding`, used as reported),
+overridden type by type by ``remaining=`` exactly as in :func:`racecast.forecast`.
+When the count reports ``ballots_counted``, outstanding figures are
+jurisdiction *ballots*, not votes in this contest; they are converted with
+the ratio of contest votes to jurisdiction ballots counted so far, taken at the
+latest release that reports ``ballots_counted`` (for the LA mayor, about 0.38:
+the county counts many contests at once).  That assumes the remaining ballots
+carry this contest at the same rate as the counted ones.
+
+Examples
+--------
+>>> import racecast
+>>> from racecast import baselines
+>>> count = racecast.read_count(racecast.example_path("la_mayor_2022_general"))
+>>> fc = baselines.counted_split(count[:4])
+>>> fc.win_probability.round(3).to_dict()
+{'Karen Bass': 0.0, 'Rick Caruso': 1.0}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .count import Count
+from .errors import ForecastInputError
+from .rules import Plurality
+
+__all__ = [
+    "BaselineForecast",
+    "leader_wins",
+    "counted_split",
+    "last_release_split",
+    "remaining_votes",
+    "BASELINES",
+]
+
+
+@dataclass(frozen=True)
+class BaselineForecast:
+    """What a baseline forecaster says about a count.
+
+    Attributes
+    ----------
+    method : str
+        The baseline's name (a key of :data:`BASELINES`).
+    win_probability : pandas.Series
+        P(win) per candidate (sums to 1).
+    final_share : pandas.DataFrame
+        Index candidate, columns ``median``, ``lower``, ``upper``: final share of
+        the candidates' votes, with the plain binomial interval.
+    final_votes : pandas.DataFrame
+        Same layout, in votes.
+    split : pandas.Series
+        The assumed split of the remaining votes (sums to 1).
+    remaining_votes : int
+        The remaining votes assumed, in this contest's votes (rounded).
+    interval : float
+        Probability mass of the interval, e.g. 0.9.
+    """
+
+    method: str
+    win_probability: pd.Series
+    final_share: pd.DataFrame
+    final_votes: pd.DataFrame
+    split: pd.Series
+    remaining_votes: int
+    interval: float
+
+
+def remaining_votes(count: Count, remaining: Mapping[str, float] | None = None) -> float:
+    """Votes in this contest still to be counted, from the count's outstanding estimates.
+
+    The outstanding amount of each type is its latest reported estimate
+    (:meth:`Count.latest_outstanding`), replaced by ``remaining[type]`` where
+    given -- the same rule as :func:`racecast.forecast`.  The amounts are summed
+    and, when the count reports ``ballots_counted``, converted from jurisdiction
+    ballots to contest votes with the counted ratio (see the module docstring).
+
+    Parameters
+    ----------
+    count
+        The count as it stands.
+    remaining
+        Outstanding amount by batch type, in the count's unit
+        (:attr:`Count.outstanding_unit`), as in :func:`racecast.forecast`;
+        ``{}`` with no outstanding columns means the count is complete.
+
+    Raises
+    ------
+    ForecastInputError
+        When nothing says what is outstanding (pass ``remaining=``), or an amount
+        is not a finite non-negative number.
+
+    Examples
+    --------
+    >>> import racecast
+    >>> from racecast.baselines import remaining_votes
+    >>> count = racecast.read_count(racecast.example_path("la_mayor_2022_general"))
+    >>> round(remaining_votes(count[:3]))     # 1,006,300 ballots x 492,670 / 1,318,093
+    376130
+    """
+    amounts = {t: v for t, (v, _) in count.latest_outstanding().items()}
+    if remaining is not None:
+        for t, a in remaining.items():
+            try:
+                val = float(a)
+            except (TypeError, ValueError):
+                raise ForecastInputError(f"remaining[{t!r}] must be a number, got {a!r}") from None
+            if not np.isfinite(val) or val < 0:
+                raise ForecastInputError(f"remaining[{t!r}] must be a finite non-negative number, got {a!r}")
+            amounts[str(t)] = val
+    elif not amounts:
+        raise ForecastInputError(
+            f"{count.name}: no outstanding estimate has been reported by release "
+            f"{int(count.release_ids[-1])}; "
+            "pass remaining={type: amount} (or {} when the count is complete)"
+        )
+    total = float(sum(amounts.values()))
+    if count.outstanding_unit == "votes" or total == 0:
+        return total
+    known = np.flatnonzero(np.isfinite(count.ballots_counted))
+    i = int(known[-1])
+    ballots = float(count.ballots_counted[i])
+    if ballots <= 0:
+        raise ForecastInputError(
+            f"{count.name}: ballots_counted is 0 at release {int(count.release_ids[i])}; "
+            "cannot convert outstanding ballots to votes"
+        )
+    return total * float(count.votes[i].sum()) / ballots
+
+
+def _resolve_remaining(count: Count, remaining: Mapping[str, float] | None) -> int:
+    return int(round(remaining_votes(count, remaining)))
+
+
+def _check_interval(interval: float) -> None:
+    if not 0 < interval < 1:
+        raise ForecastInputError(f"interval must be in (0, 1), got {interval}")
+
+
+def _binomial_forecast(
+    count: Count,
+    split: np.ndarray,
+    *,
+    method: str,
+    remaining: Mapping[str, float] | None,
+    interval: float,
+    seed: int | np.random.Generator | None,
+    draws: int,
+) -> BaselineForecast:
+    _check_interval(interval)
+    r = _resolve_remaining(count, remaining)
+    v = count.votes[-1].astype(np.int64)
+    n = float(v.sum()) + r
+    if n <= 0:
+        raise ForecastInputError(f"{count.name}: no votes counted and none remaining")
+    idx = pd.Index(count.candidates, name="candidate")
+    a = (1.0 - interval) / 2.0
+    q = np.stack([stats.binom.ppf(x, r, split) for x in (0.5, a, 1.0 - a)], axis=1)
+    votes = v[:, None] + q
+    cols = pd.Index(["median", "lower", "upper"])
+    final_votes = pd.DataFrame(votes, index=idx, columns=cols)
+    final_share = final_votes / n
+    p = _win_probability(v, split, r, seed=seed, draws=draws, candidates=count.candidates)
+    return BaselineForecast(
+        method=method,
+        win_probability=pd.Series(p, index=idx, name="win_probability"),
+        final_share=final_share,
+        final_votes=final_votes,
+        split=pd.Series(split, index=idx, name="split"),
+        remaining_votes=r,
+        interval=interval,
+    )
+
+
+def _win_probability(
+    v: np.ndarray,
+    split: np.ndarray,
+    r: int,
+    *,
+    seed: int | np.random.Generator | None,
+    draws: int,
+    candidates: tuple[str, ...],
+) -> np.ndarray:
+    if len(v) == 2:
+        p = np.empty(2)
+        for a, b in ((0, 1), (1, 0)):
+            s = split[a] + split[b]
+            qa = split[a] / s if s > 0 else 0.5
+            # a wins iff v_a + X > v_b + (r - X), X ~ Binomial(r, qa): X > t, t = (v_b + r - v_a) / 2
+            t = (v[b] + r - v[a]) / 2.0
+            win = stats.binom.sf(np.floor(t), r, qa)
+            tie = stats.binom.pmf(t, r, qa) if float(t).is_integer() else 0.0
+            p[a] = win + 0.5 * tie
+        return p
+    rng = np.random.default_rng(seed)
+    final = v[None, :] + rng.multinomial(r, split, size=draws)
+    return Plurality().evaluate(final, candidates, rng).win_probability.to_numpy()
+
+
+def counted_split(
+    count: Count,
+    *,
+    remaining: Mapping[str, float] | None = None,
+    interval: float = 0.9,
+    seed: int | np.random.Generator | None = None,
+    draws: int = 2000,
+) -> BaselineForecast:
+    """Baseline: the remaining votes split like all votes counted so far.
+
+    Parameters
+    ----------
+    count
+        The count as it stands.
+    remaining
+        Outstanding amount by batch type overriding the count's estimates, as
+        in :func:`racecast.forecast` (see :func:`remaining_votes`).
+    interval
+        Mass of the plain binomial interval (see the module docstring).
+    seed, draws
+        Only used with more than two candidates (Monte Carlo win probability).
+
+    Returns
+    -------
+    BaselineForecast
+
+    Examples
+    --------
+    >>> import pandas as pd, racecast
+    >>> from racecast.baselines import counted_split
+    >>> tidy = pd.DataFrame({"release": [1, 1], "batch_type": ["mixed"] * 2,
+    ...                      "candidate": ["A", "B"], "votes": [60, 40]})
+    >>> fc = counted_split(racecast.Count.from_frame(tidy), remaining={"mixed": 100})
+    >>> fc.final_share.loc["A", "median"]       # (60 + 60) / 200
+    np.float64(0.6)
+    """
+    v = count.votes[-1].astype(float)
+    if v.sum() <= 0:
+        raise ForecastInputError(
+            f"{count.name}: no votes counted yet; nothing to split the remaining votes like"
+        )
+    return _binomial_forecast(
+        count,
+        v / v.sum(),
+        method="counted_split",
+        remaining=remaining,
+        interval=interval,
+        seed=seed,
+        draws=draws,
+    )
+
+
+def last_release_split(
+    count: Count,
+    *,
+    remaining: Mapping[str, float] | None = None,
+    interval: float = 0.9,
+    seed: int | np.random.Generator | None = None,
+    draws: int = 2000,
+) -> BaselineForecast:
+    """Baseline: the remaining votes split like the last batch counted.
+
+    The last batch is the last row of :meth:`Count.batches`: the votes added by
+    the last release that added any, with corrections merged into the release
+    before them.
+
+    Parameters
+    ----------
+    count, remaining, interval, seed, draws
+        As in :func:`counted_split`.
+
+    Returns
+    -------
+    BaselineForecast
+
+    Examples
+    --------
+    >>> import pandas as pd, racecast
+    >>> from racecast.baselines import last_release_split
+    >>> tidy = pd.DataFrame({"release": [1, 1, 2, 2], "batch_type": ["mixed"] * 4,
+    ...                      "candidate": ["A", "B"] * 2, "votes": [60, 40, 70, 70]})
+    >>> last_release_split(racecast.Count.from_frame(tidy), remaining={"mixed": 100}).split.to_dict()
+    {'A': 0.25, 'B': 0.75}
+    """
+    batches = count.batches()
+    if batches.empty:
+        raise ForecastInputError(f"{count.name}: no release has added votes yet; there is no last batch")
+    last = batches.iloc[-1][list(count.candidates)].to_numpy(dtype=float)
+    return _binomial_forecast(
+        count,
+        last / last.sum(),
+        method="last_release_split",
+        remaining=remaining,
+        interval=interval,
+        seed=seed,
+        draws=draws,
+    )
+
+
+def leader_wins(
+    count: Count,
+    *,
+    remaining: Mapping[str, float] | None = None,
+    interval: float = 0.9,
+    seed: int | np.random.Generator | None = None,
+    draws: int = 2000,
+) -> BaselineForecast:
+    """Baseline: whoever leads now wins, with certainty.
+
+    The win probability is 1 for the current leader (split equally between
+    candidates tied for the lead).  The final shares and their interval are
+    those of :func:`counted_split`.
+
+    Parameters
+    ----------
+    count, remaining, interval, seed, draws
+        As in :func:`counted_split`.
+
+    Returns
+    -------
+    BaselineForecast
+
+    Examples
+    --------
+    >>> import racecast
+    >>> from racecast.baselines import leader_wins
+    >>> count = racecast.read_count(racecast.example_path("la_mayor_2022_general"))
+    >>> leader_wins(count[:6]).win_probability.to_dict()
+    {'Karen Bass': 1.0, 'Rick Caruso': 0.0}
+    """
+    base = counted_split(count, remaining=remaining, interval=interval, seed=seed, draws=draws)
+    v = count.votes[-1]
+    top = v == v.max()
+    p = top / top.sum()
+    return BaselineForecast(
+        method="leader_wins",
+        win_probability=pd.Series(p.astype(float), index=base.win_probability.index, name="win_probability"),
+        final_share=base.final_share,
+        final_votes=base.final_votes,
+        split=base.split,
+        remaining_votes=base.remaining_votes,
+        interval=interval,
+    )
+
+
+#: The baselines by name, in the order reports list them.
+BASELINES: dict[str, Callable[..., BaselineForecast]] = {
+    "leader_wins": leader_wins,
+    "counted_split": counted_split,
+    "last_release_split": last_release_split,
+}
