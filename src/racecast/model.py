@@ -20,11 +20,13 @@ module is its implementation.  In short, for a release (batch) ``k`` of type
   ``alpha_t - mu ~ N(m_t, s_t^2)`` for the types it covers, replacing the
   ``sigma_type * z_t`` term there (``ModelData.prior_mean`` / ``prior_sd``).
 
-Two engines fit this one model: ``"nuts"`` samples it with PyMC (nutpie when
-installed), ``"fast"`` integrates the Gaussian parameters exactly and the two
-variance parameters on an adaptive grid (the model is conditionally Gaussian).
-Both return :class:`Posterior` draws of the same parameters.  PyMC is imported
-only when the NUTS engine runs.
+Two engines fit this one model: ``"nuts"`` samples it with NUTS (nutpie when
+installed, on a compiled closed form of the PyMC model's density; else PyMC's
+own sampler on the PyMC model), ``"fast"`` integrates the Gaussian parameters
+exactly and the two variance parameters on an adaptive grid (the model is
+conditionally Gaussian).  Both return :class:`Posterior` draws of the same
+parameters.  Neither imports PyMC unless nutpie is missing; the fast engine
+imports nothing beyond numpy and pandas.
 """
 
 from __future__ import annotations
@@ -186,11 +188,15 @@ def build_model_data(count: Count, types: tuple[str, ...], remaining_votes_hint:
     np.add.at(counted, type_idx, n_votes)
     hint = np.array([max(float(remaining_votes_hint.get(t, 0.0)), 0.0) for t in types])
     total = counted + hint
-    x = np.zeros(len(n_votes))
-    running = np.zeros(len(types))
-    for i, (t, n) in enumerate(zip(type_idx, n_votes)):
-        x[i] = (running[t] + n / 2.0) / total[t] - 0.5 if total[t] > 0 else 0.0
-        running[t] += n
+    # position of each batch's midpoint along its type's votes: votes of the type before it + half its own
+    order = np.argsort(type_idx, kind="stable")
+    sorted_votes = n_votes[order]
+    before = np.cumsum(sorted_votes) - sorted_votes
+    first_of_type = np.searchsorted(type_idx[order], type_idx[order])
+    running = np.empty(len(n_votes))
+    running[order] = before - before[first_of_type]
+    safe_total = np.where(total > 0, total, 1.0)[type_idx]
+    x = np.where(total[type_idx] > 0, (running + n_votes / 2.0) / safe_total - 0.5, 0.0)
     spans = count.turnout_spans() if count.has_ballots else None
     b = spans["ballots"].to_numpy(float) if spans is not None else np.zeros(0)
     v = spans["votes"].to_numpy(float) if spans is not None else np.zeros(0)

@@ -74,25 +74,26 @@ def _run_one(task: _Task, kwargs: dict[str, Any]) -> _Outcome:
         except Exception as exc:  # noqa: BLE001 - reported per contest (errors="record") or re-raised
             return _Outcome(task.position, task.name, [], [], exc)
     seconds = time.perf_counter() - start
-    share = fc.final_share
-    wp = fc.win_probability
-    lcp = fc.lead_change_probability
+    share = fc.final_share[["median", "lower", "upper"]].to_numpy()
+    wp = fc.win_probability.to_numpy()
+    votes = fc.count.votes[-1]
+    leader, lcp = fc.leader, fc.lead_change_probability
     rows = [
         {
             "contest": task.name,
             "candidate": c,
-            "votes": int(fc.count.totals[c]),
-            "win_probability": float(wp[c]),
-            "final_share_median": float(share.loc[c, "median"]),
-            "final_share_lower": float(share.loc[c, "lower"]),
-            "final_share_upper": float(share.loc[c, "upper"]),
-            "leader": c == fc.leader,
+            "votes": int(votes[j]),
+            "win_probability": float(wp[j]),
+            "final_share_median": float(share[j, 0]),
+            "final_share_lower": float(share[j, 1]),
+            "final_share_upper": float(share[j, 2]),
+            "leader": c == leader,
             "lead_change_probability": lcp,
             "releases": len(task.count),
             "seconds": seconds,
             "error": None,
         }
-        for c in fc.candidates
+        for j, c in enumerate(fc.candidates)
     ]
     return _Outcome(task.position, task.name, rows, [(w.category, str(w.message)) for w in caught], None)
 

@@ -1,0 +1,384 @@
+"""racecast speed benchmarks: the targets of issue 5, measured, against a naive PyMC baseline.
+
+Run from the repository root (racecast importable, e.g. installed or with PYTHONPATH=src)::
+
+    python benchmarks/run.py                 # every row, 5 runs each (about 10-15 minutes)
+    python benchmarks/run.py --quick         # 3 runs per row and no NUTS-100 row
+    python benchmarks/run.py --json out.json
+
+Each row reports the median wall time of ``--runs`` runs (after one warm-up run where the
+row is about warm behaviour), the CPU time of the same runs (this process and its child
+processes: a better measure than wall time on a shared machine), and the ratio of a naive
+baseline's time to racecast's, measured in the same run.
+
+The naive baseline is what a careful first attempt looks like: the batch-type model written
+directly in PyMC (type leans, drift and batch variation as parameters, non-centred), sampled
+with ``pm.sample()`` at PyMC's defaults (PyMC's own NUTS, two chains of 1,000 tuning + 1,000
+draws; PyMC counts half the CPUs as cores, so on two CPUs the chains run one after the
+other), followed by the same batch-by-batch simulation in numpy.  It takes
+minutes, so it runs ``--baseline-runs`` times (1 by default) and rows about many contests
+extrapolate its per-contest time; the table says so.
+
+The NYT 2020 row reads the third-party feed in place from ``../shared/data/nyt2020`` next
+to the repository (never copied into it); the row is skipped, with a message, when absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import textwrap
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import racecast
+from racecast.synthetic import synthetic_count
+
+ROOT = Path(__file__).resolve().parent.parent
+NYT_PATH = ROOT.parent / "shared" / "data" / "nyt2020" / "battleground-state-changes.csv"
+
+
+# --------------------------------------------------------------------------- timing helpers
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished child processes."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _measure(fn, runs: int, warmup: bool = True) -> tuple[list[float], list[float]]:
+    """Wall and CPU seconds of ``runs`` calls (after one uncounted call when ``warmup``)."""
+    if warmup:
+        fn()
+    walls, cpus = [], []
+    for _ in range(runs):
+        c, t = _cpu(), time.perf_counter()
+        fn()
+        walls.append(time.perf_counter() - t)
+        cpus.append(_cpu() - c)
+    return walls, cpus
+
+
+def _quiet(fn):
+    def run(*args, **kwargs):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return fn(*args, **kwargs)
+
+    return run
+
+
+@dataclass
+class Row:
+    target: str
+    goal: str
+    value: str  # measured (median wall) or the measured quantity
+    cpu: str = ""
+    runs: str = ""
+    baseline: str = ""
+    ratio: str = ""
+    note: str = ""
+    raw: dict = field(default_factory=dict)
+
+
+def _fmt(seconds: float) -> str:
+    if seconds < 1:
+        return f"{seconds * 1000:.1f} ms"
+    return f"{seconds:.2f} s"
+
+
+# --------------------------------------------------------------------------- inputs
+def la_count() -> racecast.Count:
+    return racecast.read_count(racecast.example_path("la_mayor_2022_general"))
+
+
+def synthetic_ballot(n: int, seed: int = 2024) -> dict[str, racecast.Count]:
+    """``n`` synthetic contests (two or three candidates, 2-4 batch types, cut at a random release)."""
+    rng = np.random.default_rng(seed)
+    return {f"synthetic {i}": synthetic_count(rng, n_candidates=2 + (i % 3 == 0)).count for i in range(n)}
+
+
+def nyt_counts(path: Path) -> dict[str, racecast.Count]:
+    """One count per state of the NYT 2020 feed (``racecast.read_nyt2020`` when available)."""
+    states = pd.read_csv(path, usecols=["state"])["state"].unique()
+    reader = getattr(racecast, "read_nyt2020", None)
+    out = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for s in states:
+            out[s] = reader(path, state=s) if reader is not None else _read_nyt_state(path, s)
+    return out
+
+
+def _read_nyt_state(path: Path, state: str) -> racecast.Count:
+    """Fallback reader of one state's feed rows (newest first) as a racecast count file."""
+    df = pd.read_csv(path)
+    df = df[df["state"] == state].iloc[::-1].reset_index(drop=True)
+    names = list(dict.fromkeys([df["leading_candidate_name"].iloc[0], df["trailing_candidate_name"].iloc[0]]))
+    votes = {n: np.where(df["leading_candidate_name"] == n, df["leading_candidate_votes"],
+                         df["trailing_candidate_votes"]) for n in names}
+    table = pd.DataFrame({"release": np.arange(1, len(df) + 1), "batch_type": "mixed", **votes,
+                          "outstanding_mixed": np.maximum(df["votes_remaining"].to_numpy(), 0)})
+    return racecast.read_count(io.StringIO(table.to_csv(index=False)), name=f"{path.name}:{state}")
+
+
+# --------------------------------------------------------------------------- naive baseline
+def naive_forecast(count: racecast.Count, seed: int = 0) -> float:
+    """A straightforward PyMC model of the same problem (two candidates), PyMC's default sampler.
+
+    Returns P(first candidate wins).
+    """
+    import pymc as pm
+
+    batches = count.batches()
+    cand = list(count.candidates)
+    v = batches[cand].to_numpy(float)
+    y = np.log((v[:, 0] + 0.5) / (v[:, 1] + 0.5))
+    se2 = 1 / (v[:, 0] + 0.5) + 1 / (v[:, 1] + 0.5)
+    remaining = {t: a for t, (a, _) in count.latest_outstanding().items()}
+    types = list(dict.fromkeys([*batches["batch_type"], *remaining]))
+    t_idx = np.array([types.index(t) for t in batches["batch_type"]])
+    size = v.sum(1)
+    counted = np.bincount(t_idx, weights=size, minlength=len(types))
+    ratio = 1.0
+    if count.has_ballots:
+        last = np.flatnonzero(np.isfinite(count.ballots_counted))[-1]
+        ratio = count.votes[last].sum() / count.ballots_counted[last]
+    rem_votes = np.array([remaining.get(t, 0.0) * ratio for t in types])
+    total = counted + rem_votes
+    x = np.zeros(len(y))
+    run = np.zeros(len(types))
+    for i, (t, n) in enumerate(zip(t_idx, size)):
+        x[i] = (run[t] + n / 2) / total[t] - 0.5
+        run[t] += n
+    with pm.Model():
+        mu = pm.Normal("mu", 0.0, 2.0)
+        sigma_type = pm.HalfNormal("sigma_type", 0.7)
+        sigma_batch = pm.HalfNormal("sigma_batch", 0.3)
+        z = pm.Normal("z", 0.0, 1.0, shape=len(types))
+        alpha = pm.Deterministic("alpha", mu + sigma_type * z)
+        delta = pm.Normal("delta", 0.0, 0.3, shape=len(types))
+        pm.Normal("y", alpha[t_idx] + x * delta[t_idx], pm.math.sqrt(2 * sigma_batch**2 + se2), observed=y)
+        idata = pm.sample(random_seed=seed, progressbar=False, compute_convergence_checks=False)
+    post = idata.posterior
+    a = post["alpha"].to_numpy().reshape(-1, len(types))
+    d = post["delta"].to_numpy().reshape(-1, len(types))
+    sb = post["sigma_batch"].to_numpy().ravel()
+    rng = np.random.default_rng(seed)
+    first = np.full(a.shape[0], count.votes[-1, 0], float)
+    second = np.full(a.shape[0], count.votes[-1, 1], float)
+    typical = np.median(size)
+    for t, rv in enumerate(rem_votes):
+        if rv <= 0:
+            continue
+        m = int(np.clip(round(rv / typical), 1, 100))
+        xs = (counted[t] + (np.arange(m) + 0.5) * rv / m) / total[t] - 0.5
+        lo = a[:, t, None] + xs * d[:, t, None] + np.sqrt(2) * sb[:, None] * rng.standard_normal((a.shape[0], m))
+        n = np.full(lo.shape, int(rv / m))
+        got = rng.binomial(n, 1 / (1 + np.exp(-lo))).sum(1)
+        first += got
+        second += n.sum(1) - got
+    return float((first > second).mean())
+
+
+# --------------------------------------------------------------------------- rows
+def row_warm_nuts(runs: int, baseline: dict) -> Row:
+    count = la_count()[:9]
+    walls, cpus = _measure(_quiet(lambda: racecast.forecast(count, seed=1, engine="nuts")), runs)
+    med = statistics.median(walls)
+    return Row("warm NUTS forecast: LA 2022 after release 9 (9 releases, 4 types, 2 candidates)", "<= 1 s",
+               _fmt(med), _fmt(statistics.median(cpus)), f"{runs}", _fmt(baseline["la"]),
+               f"{baseline['la'] / med:,.0f}x", raw={"wall": walls, "cpu": cpus})
+
+
+def row_fast_per_contest(runs: int, baseline: dict) -> Row:
+    la = la_count()
+    contests = [la[:k] for k in range(3, len(la) + 1)] + list(synthetic_ballot(20, seed=7).values())
+    run = _quiet(lambda: [racecast.forecast(c, seed=1, engine="fast") for c in contests])
+    walls, cpus = _measure(run, runs)
+    per = [w / len(contests) for w in walls]
+    med = statistics.median(per)
+    return Row(f"fast engine, per contest ({len(contests)} contests: LA 2022 releases 3-10, 20 synthetic)",
+               "<= 20 ms", _fmt(med), _fmt(statistics.median(cpus) / len(contests)), f"{runs}",
+               _fmt(baseline["la"]), f"{baseline['la'] / med:,.0f}x",
+               note="baseline: one naive fit of LA after release 9", raw={"wall_per_contest": per})
+
+
+def row_agreement(draws: int) -> Row:
+    la = la_count()
+    contests = {f"LA after {k}": la[:k] for k in range(3, len(la) + 1)}
+    contests.update(synthetic_ballot(10, seed=2022))
+    gap_p, gap_s, worst = 0.0, 0.0, ""
+    for name, c in contests.items():
+        nuts = _quiet(racecast.forecast)(c, seed=1, engine="nuts", draws=draws)
+        fast = _quiet(racecast.forecast)(c, seed=2, engine="fast", draws=draws)
+        gp = float((nuts.win_probability - fast.win_probability).abs().max())
+        ends = ["lower", "upper"]
+        gs = float(100 * (nuts.final_share[ends] - fast.final_share[ends]).abs().to_numpy().max())
+        if gs > gap_s:
+            worst = name
+        gap_p, gap_s = max(gap_p, gp), max(gap_s, gs)
+    return Row(f"fast vs NUTS ({len(contests)} contests: LA 2022 releases 3-10, 10 synthetic)",
+               "P(win) within 0.02, interval ends within 0.5 pts",
+               f"max {gap_p:.3f}; max {gap_s:.2f} pts", runs="1",
+               note=f"{draws:,} draws per engine (Monte Carlo noise included); widest gap: {worst}",
+               raw={"max_win_gap": gap_p, "max_interval_gap_points": gap_s})
+
+
+COLD = textwrap.dedent(
+    """
+    import warnings, racecast
+    warnings.simplefilter("ignore")
+    count = racecast.read_count(racecast.example_path("la_mayor_2022_general"))
+    racecast.forecast(count[:9], seed=1, engine={engine!r})
+    """
+)
+
+
+def _subprocess(code: str) -> None:
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
+                   env={**os.environ, "PYTHONWARNINGS": "ignore"})
+
+
+def row_cold(runs: int, engine: str, baseline: dict) -> Row:
+    walls, cpus = _measure(lambda: _subprocess(COLD.format(engine=engine)), runs, warmup=True)
+    med = statistics.median(walls)
+    base = baseline.get("cold")
+    return Row(f"cold start: fresh process, import + first {engine.upper() if engine == 'nuts' else engine} "
+               "forecast (LA)", "<= 10 s", _fmt(med), _fmt(statistics.median(cpus)), f"{runs}",
+               _fmt(base) if base else "", f"{base / med:,.0f}x" if base else "",
+               note="warm-up run excluded: it compiles the NUTS kernel once per installation"
+               if engine == "nuts" else "", raw={"wall": walls, "cpu": cpus})
+
+
+def row_many(runs: int, engine: str, baseline: dict) -> Row:
+    ballot = synthetic_ballot(100)
+    run = _quiet(lambda: racecast.forecast_many(ballot, seed=1, engine=engine, progress=False))
+    walls, cpus = _measure(run, runs, warmup=engine == "nuts")
+    med = statistics.median(walls)
+    base = 100 * baseline["la"]
+    return Row(f"100 contests, {engine} engine (forecast_many, {os.cpu_count()} processes)",
+               "<= 10 s" if engine == "fast" else "<= 120 s", _fmt(med), _fmt(statistics.median(cpus)),
+               f"{runs}", f"~{_fmt(base)}", f"~{base / med:,.0f}x",
+               note="baseline extrapolated: 100 x one naive fit", raw={"wall": walls, "cpu": cpus})
+
+
+def row_nyt(runs: int, baseline: dict) -> Row | None:
+    if not NYT_PATH.exists():
+        print(f"NYT 2020 row skipped: {NYT_PATH} not found (the community scrape of the NYT 2020 results "
+              "feed, battleground-state-changes.csv, belongs in ../shared/data/nyt2020)", file=sys.stderr)
+        return None
+    states = nyt_counts(NYT_PATH)
+    prefixes = {f"{s} #{k}": c[:k] for s, c in states.items() for k in range(1, len(c) + 1)}
+    run = _quiet(lambda: racecast.forecast_many(prefixes, seed=1, engine="fast", progress=False))
+    walls, cpus = _measure(run, runs, warmup=False)
+    med = statistics.median(walls)
+    base = len(prefixes) * baseline["la"]
+    return Row(f"NYT 2020 replay: all {len(prefixes)} battleground releases, fast engine (forecast_many)",
+               "<= 15 s", _fmt(med), _fmt(statistics.median(cpus)), f"{runs}", f"~{_fmt(base)}",
+               f"~{base / med:,.0f}x", note=f"baseline extrapolated: {len(prefixes)} x one naive fit",
+               raw={"wall": walls, "cpu": cpus})
+
+
+def measure_baseline(runs: int) -> dict:
+    """The naive PyMC pipeline: warm (in this process) and cold (fresh process) on LA after release 9."""
+    la9 = la_count()[:9]
+    walls, cpus = _measure(_quiet(lambda: naive_forecast(la9)), runs, warmup=False)
+    code = textwrap.dedent(
+        f"""
+        import sys, warnings
+        sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})
+        warnings.simplefilter("ignore")
+        import run
+        run.naive_forecast(run.la_count()[:9])
+        """
+    )
+    cold, _ = _measure(lambda: _subprocess(code), 1, warmup=False)
+    return {"la": statistics.median(walls), "la_cpu": statistics.median(cpus), "la_runs": runs,
+            "cold": cold[0], "walls": walls}
+
+
+# --------------------------------------------------------------------------- report
+def machine() -> dict:
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = {}
+    for mod in ("numpy", "pandas", "pymc", "nutpie", "numba", "arviz"):
+        try:
+            versions[mod] = __import__(mod).__version__
+        except ImportError:
+            versions[mod] = "-"
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+            "platform": platform.platform(), "racecast": racecast.__version__, **versions}
+
+
+def table(rows: list[Row]) -> str:
+    head = ["target", "goal", "racecast (median wall)", "CPU", "runs", "naive PyMC", "ratio", "note"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        lines.append("| " + " | ".join([r.target, r.goal, r.value, r.cpu, r.runs, r.baseline, r.ratio, r.note]) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=5, help="timed runs per row (median reported)")
+    ap.add_argument("--baseline-runs", type=int, default=1, help="runs of the naive PyMC baseline (minutes each)")
+    ap.add_argument("--agreement-draws", type=int, default=100_000,
+                    help="draws per engine in the agreement row (enough that Monte Carlo noise does not decide it)")
+    ap.add_argument("--quick", action="store_true", help="3 runs per row, skip the 100-contest NUTS row")
+    ap.add_argument("--json", type=Path, help="also write the results here")
+    args = ap.parse_args(argv)
+    runs = 3 if args.quick else args.runs
+    info = machine()
+    load_start = os.getloadavg()
+    print(f"machine: {info}\nload average at start: {load_start}", file=sys.stderr)
+    started = time.perf_counter()
+    baseline = measure_baseline(args.baseline_runs)
+    print(f"naive baseline: {baseline}", file=sys.stderr)
+    rows = [
+        row_warm_nuts(runs, baseline),
+        row_fast_per_contest(runs, baseline),
+        row_agreement(args.agreement_draws),
+        row_cold(runs, "nuts", baseline),
+        row_cold(runs, "fast", {}),
+        row_many(runs, "fast", baseline),
+    ]
+    if not args.quick:
+        rows.append(row_many(runs, "nuts", baseline))
+    nyt = row_nyt(runs, baseline)
+    if nyt is not None:
+        rows.append(nyt)
+    load_end = os.getloadavg()
+    out = table(rows)
+    print(out)
+    print(f"\nnaive PyMC baseline: LA after release 9, {baseline['la_runs']} run(s) in this process "
+          f"(median {_fmt(baseline['la'])}, CPU {_fmt(baseline['la_cpu'])}); cold {_fmt(baseline['cold'])} "
+          f"in a fresh process.\nload average (1, 5, 15 min) at start {load_start}, at end {load_end}; "
+          f"{time.perf_counter() - started:.0f} s in all.\nmachine: {info}")
+    if args.json:
+        args.json.write_text(json.dumps({"machine": info, "load_start": load_start, "load_end": load_end,
+                                         "baseline": baseline, "rows": [r.__dict__ for r in rows]}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
