@@ -521,8 +521,11 @@ def odd_frames(draw: st.DrawFn) -> tuple[pd.DataFrame, object]:
             )
         )
         if op == "cell":
-            col = draw(st.sampled_from(list(df.columns)))
-            df.at[draw(st.integers(0, len(df) - 1)), col] = draw(st.sampled_from(ODD_VALUES))
+            # by position: after "dup_col" a name may stand for two columns, and a value may be a list
+            j = draw(st.integers(0, df.shape[1] - 1))
+            cells = df.iloc[:, j].tolist()
+            cells[draw(st.integers(0, len(df) - 1))] = draw(st.sampled_from(ODD_VALUES))
+            df.isetitem(j, pd.Series(cells, dtype=object))
         elif op == "drop_row" and len(df) > 1:
             df = df.drop(index=df.index[draw(st.integers(0, len(df) - 1))]).reset_index(drop=True)
         elif op == "dup_row":
