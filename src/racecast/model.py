@@ -285,7 +285,7 @@ def _gaussian_block(
         logdet_r = np.log(r).sum(axis=-1)
         riy = r_inv * y[None, :, 0]  # (G, n)
         # X^T R^-1 X = W^T diag(r_inv) W and X^T R^-1 y = W^T (r_inv * y)
-        q = np.einsum("ic,gi,ie->gce", w, r_inv, w)
+        q = (w.T[None] * r_inv[:, None, :]) @ w
         b = riy @ w
         yry = riy @ y[:, 0]
     else:
