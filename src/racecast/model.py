@@ -794,6 +794,7 @@ def fit_nuts(
     target_accept: float = 0.99,
     cores: int | None = None,
     sampler: str | None = None,
+    thin: int | None = None,
 ) -> Posterior:
     """Fit the model with NUTS (nutpie if installed, else PyMC's sampler).
 
@@ -819,8 +820,18 @@ def fit_nuts(
         :func:`racecast.forecast_many`'s worker processes).
     sampler
         ``"nutpie"`` or ``"pymc"``; default nutpie when installed.
+    thin
+        Keep every ``thin``-th NUTS draw (default: 2, more for small ``draws``,
+        so that at least ~4,000 are sampled).  The scales' draws are
+        autocorrelated (bulk ESS about a third of the draws, tail ESS less); NUTS
+        is cheap here and every kept draw costs a conditional draw and a
+        simulation, so sampling more and keeping fewer buys effective draws:
+        with 2,000 draws of LA 2022, bulk/tail ESS 750/360 unthinned, 1,200/780
+        with ``thin=2``.  The PyMC fallback does not thin.
     """
     per_chain = max(int(np.ceil(draws / chains)), 100)
+    if thin is None:
+        thin = int(np.clip(np.ceil(4000 / (per_chain * chains)), 2, 8))
     seed = int(rng.integers(2**31 - 1))
     if sampler is None:
         sampler = "nutpie" if _nutpie_available() else "pymc"
@@ -831,10 +842,12 @@ def fit_nuts(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)
             idata = nutpie.sample(
-                _nutpie_model(density), draws=per_chain, tune=tune, chains=chains,
+                _nutpie_model(density), draws=per_chain * thin, tune=tune, chains=chains,
                 cores=cores or _NUTS_CORES or chains,
                 seed=seed, progress_bar=False, target_accept=target_accept, save_warmup=False,
             )
+        if thin > 1:
+            idata = idata.sel(draw=slice(None, None, thin))
     elif sampler == "pymc":
         import pymc as pm
         from threadpoolctl import threadpool_limits
