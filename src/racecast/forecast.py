@@ -375,12 +375,18 @@ def _resolve_remaining(count: Count, remaining: Mapping[str, float] | None) -> t
             "columns to the count file (e.g. outstanding_late_mail), or pass remaining={'late_mail': 331000} "
             "to forecast(); pass remaining={} if the count is complete."
         )
-    unit = count.outstanding_unit
-    table = pd.DataFrame.from_dict(rows, orient="index", columns=["amount", "source"])
-    table.index.name = "batch_type"
-    table["unit"] = unit
-    table["counted"] = [t in count.counted_types for t in table.index]
-    return table[["amount", "unit", "source", "counted"]], notes
+    names = list(rows)
+    counted_types = set(count.counted_types)
+    table = pd.DataFrame(
+        {
+            "amount": np.array([rows[t]["amount"] for t in names], dtype=float),
+            "unit": [count.outstanding_unit] * len(names),
+            "source": [rows[t]["source"] for t in names],
+            "counted": np.array([t in counted_types for t in names], dtype=bool),
+        },
+        index=pd.Index(names, name="batch_type", dtype="str"),
+    )
+    return table, notes
 
 
 def forecast(
@@ -491,19 +497,19 @@ def forecast(
     for t in rem.index:
         if t not in types:
             types.append(t)
-    for t, row in rem.iterrows():
-        if row.amount > 0 and not row.counted:
+    for t, amount, unit_name, counted in zip(rem.index, rem["amount"], rem["unit"], rem["counted"]):
+        if amount > 0 and not counted:
             if prior is not None and t in prior.types:
                 source = "the prior from history (prior=) and the contest-wide mean of the other types"
             else:
                 source = "the spread of the other types (sigma_type), so the forecast is correspondingly uncertain"
             msg = (
-                f"{count.name}: {row.amount:,.0f} {row.unit} of type {t!r} are outstanding but none has been "
+                f"{count.name}: {amount:,.0f} {unit_name} of type {t!r} are outstanding but none has been "
                 f"counted yet; its lean comes from {source}"
             )
             warnings.warn(msg, UnseenBatchTypeWarning, stacklevel=2)
             notes.append(msg)
-    amounts = {str(t): float(a) for t, a in rem["amount"].items()}
+    amounts = {str(t): float(a) for t, a in zip(rem.index, rem["amount"])}
     unit = count.outstanding_unit
     if unit == "ballots":
         last = np.flatnonzero(np.isfinite(count.ballots_counted))[-1]

@@ -255,11 +255,14 @@ def _gaussian_block(
     prior_scales: np.ndarray,
     extra_var: np.ndarray,
     corr: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    posterior: bool = True,
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Log marginal likelihood, posterior mean and a square root of the posterior covariance.
 
     The square root is ``L^-T`` for ``L`` the Cholesky factor of the posterior
-    precision (so ``mean + L^-T z`` is a posterior draw).
+    precision (so ``mean + L^-T z`` is a posterior draw).  With
+    ``posterior=False`` only the log marginal likelihood is computed (mean and
+    square root are ``None``): the grid's coarse pass needs nothing else.
 
     Model: ``y_i = sum_j w_ij beta_{c_ij} + e_i`` with ``beta_c ~ N(0, s_c^2 corr)``
     independent blocks of dimension D, ``e_i ~ N(0, extra_var * corr + noise_i)``.
@@ -310,12 +313,16 @@ def _gaussian_block(
     logdet_prior = (2.0 * d * np.log(prior_scales)).sum(axis=1) + n_blocks * corr_logdet
     q_chol = np.linalg.cholesky(q)
     logdet_q = 2.0 * np.log(np.diagonal(q_chol, axis1=-2, axis2=-1)).sum(axis=-1)
+    const = yry + logdet_r + logdet_prior + logdet_q + n * d * np.log(2 * np.pi)
+    if not posterior:
+        # b^T Q^-1 b from a batched solve against the Cholesky factor
+        tmp = np.linalg.solve(q_chol, b[..., None])[..., 0]  # L^-1 b
+        return -0.5 * (const - (tmp**2).sum(axis=-1)), None, None
     # posterior covariance Q^-1 = L^-T L^-1: one inversion serves the mean and the draws
     chol_inv_t = np.swapaxes(np.linalg.inv(q_chol), -1, -2)
-    tmp = np.einsum("gqp,gq->gp", chol_inv_t, b)  # L^-1 b
-    mean = np.einsum("gpq,gq->gp", chol_inv_t, tmp)
-    loglik = -0.5 * (yry - (tmp**2).sum(axis=-1) + logdet_r + logdet_prior + logdet_q + n * d * np.log(2 * np.pi))
-    return loglik, mean, chol_inv_t
+    tmp = np.matmul(b[:, None, :], chol_inv_t)[:, 0]  # L^-1 b
+    mean = np.matmul(chol_inv_t, tmp[..., None])[..., 0]
+    return -0.5 * (const - (tmp**2).sum(axis=-1)), mean, chol_inv_t
 
 
 def _halfnormal_logpdf(x: np.ndarray, scale: float) -> np.ndarray:
@@ -332,23 +339,23 @@ def _grid_posterior(
     cell volume (uniform in log scale, so the Jacobian ``sigma`` enters).
     """
 
-    def evaluate(la: np.ndarray, lb: np.ndarray):
+    def evaluate(la: np.ndarray, lb: np.ndarray, posterior: bool):
         aa, bb = np.meshgrid(np.exp(la), np.exp(lb), indexing="ij")
         a, b = aa.ravel(), bb.ravel()
-        res = loglik_fn(a, b)
+        res = loglik_fn(a, b, posterior)
         logw = res[0] + _halfnormal_logpdf(a, scale_a) + _halfnormal_logpdf(b, scale_b) + np.log(a) + np.log(b)
         return a, b, logw, res
 
     la = np.linspace(np.log(scale_a * 0.01), np.log(scale_a * 4.0), n_coarse)
     lb = np.linspace(np.log(scale_b * 0.01), np.log(scale_b * 10.0), n_coarse)
-    a, b, logw, _ = evaluate(la, lb)
+    a, b, logw, _ = evaluate(la, lb, False)
     w = np.exp(logw - logw.max())
     keep = w > 1e-6 * w.max()
     ka, kb = np.log(a[keep]), np.log(b[keep])
     step_a, step_b = la[1] - la[0], lb[1] - lb[0]
     la = np.linspace(ka.min() - step_a, ka.max() + step_a, n_fine)
     lb = np.linspace(kb.min() - step_b, kb.max() + step_b, n_fine)
-    a, b, logw, res = evaluate(la, lb)
+    a, b, logw, res = evaluate(la, lb, True)
     w = np.exp(logw - logw.max())
     return a, b, w / w.sum(), res
 
@@ -426,7 +433,7 @@ def _draw_gaussian(
     ``mean`` and ``cov_sqrt`` (from :func:`_gaussian_block`) are per scale setting.
     """
     z = rng.standard_normal((pick.size, mean.shape[-1]))
-    return mean[pick] + np.einsum("spq,sq->sp", cov_sqrt[pick], z)
+    return mean[pick] + np.matmul(cov_sqrt[pick], z[:, :, None])[:, :, 0]
 
 
 def _unique_pairs(sig_t: np.ndarray, sig_b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -443,17 +450,18 @@ def _shares_from_beta(data: ModelData, beta: np.ndarray) -> tuple[np.ndarray, np
     return _alr_to_scores(mu), _alr_to_scores(alpha), _alr_to_scores(beta[:, 1 + t_n :])
 
 
-def _share_block(data: ModelData, sig_t: np.ndarray, sig_b: np.ndarray):
+def _share_block(data: ModelData, sig_t: np.ndarray, sig_b: np.ndarray, posterior: bool = True):
     d = data.n_candidates - 1
     return _gaussian_block(
-        _share_y(data), data.noise, _share_design(data), _share_scales(data, sig_t), sig_b**2, _corr(d)
+        _share_y(data), data.noise, _share_design(data), _share_scales(data, sig_t), sig_b**2, _corr(d),
+        posterior=posterior,
     )
 
 
-def _rate_block(data: ModelData, sig_t: np.ndarray, sig_b: np.ndarray):
+def _rate_block(data: ModelData, sig_t: np.ndarray, sig_b: np.ndarray, posterior: bool = True):
     return _gaussian_block(
         data.rate_y[:, None], data.rate_var[:, None, None], _rate_design(data),
-        _rate_scales(data, sig_t), sig_b**2, np.eye(1),
+        _rate_scales(data, sig_t), sig_b**2, np.eye(1), posterior=posterior,
     )
 
 
@@ -511,7 +519,7 @@ def fit_fast(data: ModelData, *, draws: int, rng: np.random.Generator) -> Poster
     # the fine grid's conditional means and precision factors are exactly those of
     # the picked scale pairs, so the conditional draws reuse them
     sig_t, sig_b, w, (_, mean, cov_sqrt) = _grid_posterior(
-        lambda st, sb: _share_block(data, st, sb), pr.type_sd, pr.batch_sd
+        lambda st, sb, posterior: _share_block(data, st, sb, posterior), pr.type_sd, pr.batch_sd
     )
     pick = rng.choice(w.size, size=draws, p=w)
     beta = _draw_gaussian(mean, cov_sqrt, pick, rng)
@@ -524,7 +532,7 @@ def fit_fast(data: ModelData, *, draws: int, rng: np.random.Generator) -> Poster
     }
     if data.has_rate:
         r_st, r_sb, r_w, (_, r_mean, r_cov_sqrt) = _grid_posterior(
-            lambda st, sb: _rate_block(data, st, sb), pr.rate_type_sd, pr.rate_batch_sd
+            lambda st, sb, posterior: _rate_block(data, st, sb, posterior), pr.rate_type_sd, pr.rate_batch_sd
         )
         r_pick = rng.choice(r_w.size, size=draws, p=r_w)
         rb = _draw_gaussian(r_mean, r_cov_sqrt, r_pick, rng)
