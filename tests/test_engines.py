@@ -111,6 +111,10 @@ def test_gaussian_block_is_the_textbook_conjugate_posterior(n_candidates):
         np.testing.assert_allclose(mean[g], prior @ xmat.T @ np.linalg.solve(marginal, y.ravel()), rtol=1e-8)
         post_cov = prior - prior @ xmat.T @ np.linalg.solve(marginal, xmat @ prior)
         np.testing.assert_allclose(cov_sqrt[g] @ cov_sqrt[g].T, post_cov, rtol=1e-7, atol=1e-12)
+    # the grid's coarse pass asks for the likelihood alone: the same number, computed another way
+    loglik_only, no_mean, no_sqrt = model._gaussian_block(y, noise, design, scales, extra, corr, posterior=False)
+    assert no_mean is None and no_sqrt is None
+    np.testing.assert_allclose(loglik_only, loglik, rtol=1e-10)
 
 
 def _posterior(alpha: np.ndarray, sigma_batch: float, draws: int) -> Posterior:
@@ -259,3 +263,13 @@ def test_nuts_runs_on_pymcs_own_sampler_when_nutpie_is_missing(la_count):
     for name in ("sigma_type", "sigma_batch"):
         a, b = getattr(pymc, name), getattr(nutpie, name)
         assert abs(np.median(a) - np.median(b)) < 0.25 * np.std(b), name
+
+
+def test_nuts_keeps_the_draws_asked_for_after_thinning(la_count):
+    """NUTS samples more than it keeps; the kept draws are every thin-th, as many as asked for."""
+    data = _data(la_count[:6])
+    thin2 = model.fit_nuts(data, draws=600, rng=np.random.default_rng(3), thin=2)
+    assert thin2.sigma_type.shape == (600,) and thin2.alpha.shape[0] == 600
+    default = model.fit_nuts(data, draws=600, rng=np.random.default_rng(3))
+    assert default.sigma_batch.shape == (600,)
+    assert default.diagnostics["ess_bulk_min"] > 0
