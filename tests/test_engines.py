@@ -237,7 +237,7 @@ def test_import_racecast_and_the_fast_engine_do_not_import_pymc():
         """
         import json, sys, warnings
         import racecast
-        heavy = ("pymc", "pytensor", "arviz", "numba", "nutpie", "distributed")
+        heavy = ("pymc", "pytensor", "arviz", "numba", "nutpie", "distributed", "scipy.stats", "matplotlib")
         after_import = [m for m in heavy if m in sys.modules]
         count = racecast.read_count(racecast.example_path("la_mayor_2022_general"))
         with warnings.catch_warnings():

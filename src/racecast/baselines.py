@@ -72,7 +72,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .count import Count
 from .errors import ForecastInputError
@@ -201,6 +200,8 @@ def _binomial_forecast(
     seed: int | np.random.Generator | None,
     draws: int,
 ) -> BaselineForecast:
+    from scipy import stats  # here, not at import: scipy.stats costs a second of `import racecast`
+
     _check_interval(interval)
     r = _resolve_remaining(count, remaining)
     v = count.votes[-1].astype(np.int64)
@@ -236,6 +237,8 @@ def _win_probability(
     candidates: tuple[str, ...],
 ) -> np.ndarray:
     if len(v) == 2:
+        from scipy import stats
+
         p = np.empty(2)
         for a, b in ((0, 1), (1, 0)):
             s = split[a] + split[b]

@@ -34,7 +34,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit
 
 from .model import ModelData, Posterior
 
@@ -119,7 +118,7 @@ def simulate_final(
         if spec.unit == "ballots":
             assert post.rho is not None and post.rate_sigma_batch is not None
             logit = post.rho[:, t, None] + post.rate_sigma_batch[:, None] * rng.standard_normal((s, m))
-            per_batch = per_batch * expit(logit)
+            per_batch = per_batch * _expit(logit)
         n = np.rint(per_batch).astype(np.int64)
         # Batch leans alpha_t + x_j delta_t + sigma_batch e_j.  Shares are a softmax,
         # which ignores a shift common to all candidates, so e_j needs no centring.
@@ -130,7 +129,7 @@ def simulate_final(
             drift = post.delta[:, t, 0] - post.delta[:, t, 1]
             diff = lean[:, None] + x[None, :] * drift[:, None]
             diff += (np.sqrt(2.0) * post.sigma_batch)[:, None] * rng.standard_normal((s, m))
-            got = _sum_of_binomials(n, expit(diff), rng)
+            got = _sum_of_binomials(n, _expit(diff), rng)
         else:
             scores = post.alpha[:, t, None, :] + x[None, :, None] * post.delta[:, t, None, :]
             scores += post.sigma_batch[:, None, None] * rng.standard_normal((s, m, k))
@@ -141,6 +140,14 @@ def simulate_final(
         final += got
         added[:, t] = got.sum(axis=1)
     return final, added
+
+
+def _expit(x: np.ndarray) -> np.ndarray:
+    """``1 / (1 + exp(-x))`` in one buffer (no temporaries: this runs on every draw of every batch)."""
+    out = np.negative(x)
+    np.exp(out, out=out)
+    out += 1.0
+    return np.reciprocal(out, out=out)
 
 
 def _sum_of_binomials(n: np.ndarray, p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
