@@ -163,17 +163,15 @@ def _sum_of_binomials(n: np.ndarray, p: np.ndarray, rng: np.random.Generator) ->
         return np.stack([first, total - first], axis=1)
     mean = (n * p).sum(axis=1)
     var = (n * (p * (1.0 - p))).sum(axis=1)
-    first = np.zeros(len(n), np.int64)
-    big = np.flatnonzero(var >= CLT_MIN_VARIANCE)
-    if big.size:
-        draw = np.rint(mean[big] + np.sqrt(var[big]) * rng.standard_normal(big.size)).astype(np.int64)
-        inside = (draw >= 0) & (draw <= total[big])
-        first[big[inside]] = draw[inside]
-        big = big[inside]
-    small = np.setdiff1d(np.arange(len(n)), big, assume_unique=True)
-    if small.size:
-        first[small] = rng.binomial(n[small], p[small]).sum(axis=1)
-    return np.stack([first, total - first], axis=1)
+
+    def normal(rows: np.ndarray) -> np.ndarray:
+        return np.rint(mean[rows] + np.sqrt(var[rows]) * rng.standard_normal(rows.size))[:, None]
+
+    def exact(rows: np.ndarray) -> np.ndarray:
+        first = rng.binomial(n[rows], p[rows]).sum(axis=1)
+        return np.stack([first, total[rows] - first], axis=1)
+
+    return _normal_or_exact(total, var >= CLT_MIN_VARIANCE, 2, normal, exact)
 
 
 def _sum_of_multinomials(n: np.ndarray, p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -184,7 +182,7 @@ def _sum_of_multinomials(n: np.ndarray, p: np.ndarray, rng: np.random.Generator)
     rounded, the last candidate taking the rest; the others (and any normal draw with
     a count outside ``[0, n.sum()]``) are drawn batch by batch.
     """
-    s, _, k = p.shape
+    k = p.shape[2]
     total = n.sum(axis=1)
     if total.max() < 4 * CLT_MIN_VARIANCE:  # each candidate's variance is at most n / 4
         return rng.multinomial(n, p).sum(axis=1)
@@ -192,20 +190,36 @@ def _sum_of_multinomials(n: np.ndarray, p: np.ndarray, rng: np.random.Generator)
     mean = np.matmul(nf[:, None, :], p)[:, 0, :]
     second = np.matmul(np.swapaxes(p, 1, 2), nf[:, :, None] * p)  # sum_j n_j p_j p_j'
     var = mean - np.diagonal(second, axis1=1, axis2=2)
-    got = np.zeros((s, k), np.int64)
-    big = np.flatnonzero(var.min(axis=1) >= CLT_MIN_VARIANCE)
-    if big.size:
-        cov = -second[big, : k - 1, : k - 1]
-        cov[:, np.arange(k - 1), np.arange(k - 1)] += mean[big, : k - 1]
-        chol = np.linalg.cholesky(cov)
-        noise = np.matmul(chol, rng.standard_normal((big.size, k - 1, 1)))[:, :, 0]
-        head = np.rint(mean[big, : k - 1] + noise)
-        rest = total[big, None] - head.sum(axis=1, keepdims=True)
-        draw = np.concatenate([head, rest], axis=1).astype(np.int64)
-        inside = ((draw >= 0) & (draw <= total[big, None])).all(axis=1)
-        got[big[inside]] = draw[inside]
-        big = big[inside]
-    small = np.setdiff1d(np.arange(s), big, assume_unique=True)
-    if small.size:
-        got[small] = rng.multinomial(n[small], p[small]).sum(axis=1)
+
+    def normal(rows: np.ndarray) -> np.ndarray:
+        cov = -second[rows, : k - 1, : k - 1]
+        cov[:, np.arange(k - 1), np.arange(k - 1)] += mean[rows, : k - 1]
+        noise = np.matmul(np.linalg.cholesky(cov), rng.standard_normal((rows.size, k - 1, 1)))[:, :, 0]
+        return np.rint(mean[rows, : k - 1] + noise)
+
+    def exact(rows: np.ndarray) -> np.ndarray:
+        return rng.multinomial(n[rows], p[rows]).sum(axis=1)
+
+    return _normal_or_exact(total, var.min(axis=1) >= CLT_MIN_VARIANCE, k, normal, exact)
+
+
+def _normal_or_exact(total: np.ndarray, use_normal: np.ndarray, k: int, normal, exact) -> np.ndarray:
+    """``(S, K)`` counts, each row summing to ``total``.
+
+    Where ``use_normal``, ``normal(rows)`` gives the first ``K - 1`` counts (the last takes
+    the rest); ``exact(rows)`` gives all ``K`` counts of the other rows and of any normal
+    draw with a count outside ``[0, total]``.
+    """
+    got = np.zeros((len(total), k), np.int64)
+    rows = np.flatnonzero(use_normal)
+    if rows.size:
+        head = normal(rows)
+        draw = np.concatenate([head, total[rows, None] - head.sum(axis=1, keepdims=True)], axis=1)
+        inside = ((draw >= 0) & (draw <= total[rows, None])).all(axis=1)
+        got[rows[inside]] = draw[inside]
+        use_normal = use_normal.copy()
+        use_normal[rows[~inside]] = False
+    rest = np.flatnonzero(~use_normal)
+    if rest.size:
+        got[rest] = exact(rest)
     return got
