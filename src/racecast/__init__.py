@@ -21,6 +21,8 @@ from .errors import (
     CountFormatError,
     FeedWarning,
     ForecastInputError,
+    InputError,
+    InternalError,
     RacecastError,
     RacecastWarning,
     HistoryWarning,
@@ -29,7 +31,9 @@ from .errors import (
     UnseenBatchTypeWarning,
 )
 from ._version import __version__
-from .forecast import Forecast, forecast
+from .pipeline import forecast
+from .result import Forecast, read_forecast
+from .settings import NutsSettings
 from .io import example_path, read_clarity, read_count, read_nyt2020
 from .model import Priors
 from .prior import Prior, prior_from
@@ -43,6 +47,8 @@ __all__ = [
     "forecast",
     "Forecast",
     "forecast_many",
+    "read_forecast",
+    "NutsSettings",
     "Priors",
     "Prior",
     "prior_from",
@@ -55,6 +61,8 @@ __all__ = [
     "RacecastError",
     "CountFormatError",
     "ForecastInputError",
+    "InputError",
+    "InternalError",
     "RacecastWarning",
     "CorrectionWarning",
     "UnseenBatchTypeWarning",

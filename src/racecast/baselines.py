@@ -75,6 +75,7 @@ import pandas as pd
 
 from .count import Count
 from .errors import ForecastInputError
+from .outstanding import resolve_outstanding
 from .rules import Plurality
 
 __all__ = [
@@ -151,34 +152,7 @@ def remaining_votes(count: Count, remaining: Mapping[str, float] | None = None) 
     >>> round(remaining_votes(count[:3]))     # 1,006,300 ballots x 492,670 / 1,318,093
     376130
     """
-    amounts = {t: v for t, (v, _) in count.latest_outstanding().items()}
-    if remaining is not None:
-        for t, a in remaining.items():
-            try:
-                val = float(a)
-            except (TypeError, ValueError):
-                raise ForecastInputError(f"remaining[{t!r}] must be a number, got {a!r}") from None
-            if not np.isfinite(val) or val < 0:
-                raise ForecastInputError(f"remaining[{t!r}] must be a finite non-negative number, got {a!r}")
-            amounts[str(t)] = val
-    elif not amounts:
-        raise ForecastInputError(
-            f"{count.name}: no outstanding estimate has been reported by release "
-            f"{int(count.release_ids[-1])}; "
-            "pass remaining={type: amount} (or {} when the count is complete)"
-        )
-    total = float(sum(amounts.values()))
-    if count.outstanding_unit == "votes" or total == 0:
-        return total
-    known = np.flatnonzero(np.isfinite(count.ballots_counted))
-    i = int(known[-1])
-    ballots = float(count.ballots_counted[i])
-    if ballots <= 0:
-        raise ForecastInputError(
-            f"{count.name}: ballots_counted is 0 at release {int(count.release_ids[i])}; "
-            "cannot convert outstanding ballots to votes"
-        )
-    return total * float(count.votes[i].sum()) / ballots
+    return resolve_outstanding(count, remaining).total_votes
 
 
 def _resolve_remaining(count: Count, remaining: Mapping[str, float] | None) -> int:

@@ -41,7 +41,8 @@ from rich.table import Table
 from ._version import __version__
 from .count import Count
 from .errors import ForecastInputError, RacecastError, RacecastWarning
-from .forecast import Forecast, forecast
+from .pipeline import forecast
+from .result import Forecast
 from .io import _count_problems, read_count
 from .replay import Replay, replay
 

@@ -1,27 +1,36 @@
 """Exceptions and warnings raised by racecast.
 
-Every input problem raises :class:`CountFormatError`, which is both a
-:class:`RacecastError` and a :class:`ValueError`, and names the file, row and
-column at fault together with what to do about it.  Modelling assumptions that
-kick in silently elsewhere (an outstanding batch type that has not been counted
-yet, a correction in the count, poor sampler diagnostics) are announced with a
-subclass of :class:`RacecastWarning` so users can filter or escalate them.
+Two families of errors, so that a caller (and the command line) can tell them apart:
+
+* [`InputError`][racecast.InputError] (also a `ValueError`): the input cannot be used.
+  Readers raise [`CountFormatError`][racecast.CountFormatError], naming the file, row
+  and column at fault and what to do; [`forecast`][racecast.forecast] and friends raise
+  [`ForecastInputError`][racecast.ForecastInputError] for arguments they cannot use.
+  The command line exits with status 2.
+* [`InternalError`][racecast.InternalError] (also a `RuntimeError`): a check racecast
+  makes on its own results failed. That is a bug in racecast, never the user's fault;
+  the command line exits with status 1 and asks for a report.
+
+Modelling assumptions that kick in silently elsewhere (an outstanding batch type that
+has not been counted yet, a correction in the count, poor sampler diagnostics) are
+announced with a subclass of [`RacecastWarning`][racecast.RacecastWarning] so users can
+filter or escalate them.
 """
 
 from __future__ import annotations
 
 __all__ = [
     "RacecastError",
+    "InputError",
     "CountFormatError",
     "ForecastInputError",
+    "InternalError",
     "RacecastWarning",
     "CorrectionWarning",
     "UnseenBatchTypeWarning",
     "StaleOutstandingWarning",
     "SamplerWarning",
     "HistoryWarning",
-
-
     "FeedWarning",
     "CalledRaceWarning",
 ]
@@ -31,7 +40,11 @@ class RacecastError(Exception):
     """Base class of every error racecast raises on purpose."""
 
 
-class CountFormatError(RacecastError, ValueError):
+class InputError(RacecastError, ValueError):
+    """The input cannot be used as it stands; the message says what to do about it."""
+
+
+class CountFormatError(InputError):
     """A count file or table is malformed.
 
     Parameters
@@ -70,8 +83,12 @@ class CountFormatError(RacecastError, ValueError):
         super().__init__(f"{prefix}: {message}" if prefix else message)
 
 
-class ForecastInputError(RacecastError, ValueError):
+class ForecastInputError(InputError):
     """The arguments of a forecast cannot be used (e.g. nothing says what is outstanding)."""
+
+
+class InternalError(RacecastError, RuntimeError):
+    """A check racecast makes on its own results failed: a bug in racecast, please report it."""
 
 
 class RacecastWarning(UserWarning):

@@ -923,3 +923,51 @@ def check_diagnostics(diag: dict[str, Any], *, r_hat: float = 1.01, ess: float =
     if diag.get("divergences", 0) > 0:
         problems.append(f"{diag['divergences']} divergent transitions")
     return problems
+
+
+# TEMPORARY (core branch): replaced by model/engines.py at merge
+RETRY_TARGET_ACCEPT = 0.99
+
+def fit_posterior(data, *, engine, draws, rng, name, chains=2, tune=500, target_accept=0.9, retry_target_accept=0.99, cores=None):
+    if engine == "fast":
+        return fit_fast(data, draws=draws, rng=rng), []
+    """NUTS, checked: on poor diagnostics retry once, then fall back to the fast engine.
+
+    Diagnostics are R-hat (<= 1.01), bulk ESS (>= 400, or half the draws when
+    fewer than 800 are asked for) and divergences (none).  An error raised by the
+    sampler counts as trouble and goes straight to the fallback.  Every attempt
+    is recorded in the posterior's diagnostics under ``nuts_attempts``; a
+    fallback sets ``engine`` to ``"fast"`` and ``fallback`` to the reason, and
+    is announced with a :class:`~racecast.errors.SamplerWarning`.
+    """
+    ess = min(400.0, draws / 2)
+    attempts: list[dict[str, Any]] = []
+    for target_accept in (target_accept, retry_target_accept):
+        try:
+            post = fit_nuts(data, draws=draws, rng=rng, target_accept=target_accept, chains=chains, tune=tune, cores=cores)
+        except Exception as exc:  # noqa: BLE001 - any sampler failure is reported, then the fast engine runs
+            attempts.append({"target_accept": target_accept, "error": f"{type(exc).__name__}: {exc}"})
+            break
+        problems = check_diagnostics(post.diagnostics, ess=ess)
+        record = {k: post.diagnostics.get(k) for k in ("r_hat_max", "ess_bulk_min", "ess_tail_min", "divergences")}
+        attempts.append({"target_accept": target_accept, **record, "problems": problems})
+        if not problems:
+            post.diagnostics["nuts_attempts"] = attempts
+            post.diagnostics["retried"] = len(attempts) > 1
+            return post, []
+    what = "; ".join(
+        f"target_accept={a['target_accept']}: " + (a.get("error") or ", ".join(a["problems"])) for a in attempts
+    )
+    fast = fit_fast(data, draws=draws, rng=rng)
+    reason = f"NUTS failed its checks ({what})"
+    fast.diagnostics.update(
+        {"requested_engine": "nuts", "fallback": reason, "nuts_attempts": attempts, "retried": len(attempts) > 1}
+    )
+    msg = (
+        f"{name}: {reason}; the forecast uses the fast engine instead (exact Gaussian integration of the same "
+        "model on a grid of its two scales). Forecast.diagnostics has the details."
+    )
+    warnings.warn(msg, SamplerWarning, stacklevel=3)
+    return fast, [msg]
+
+

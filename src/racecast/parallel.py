@@ -25,7 +25,7 @@ import pandas as pd
 
 from .count import Count
 from .errors import ForecastInputError
-from .forecast import forecast
+from .pipeline import forecast
 
 __all__ = ["forecast_many"]
 

@@ -33,8 +33,9 @@ import pandas as pd
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-    from .forecast import Forecast
     from .replay import Replay
+
+from .report import ForecastLike as Forecast
 
 __all__ = ["plot_replay", "plot_forecast", "candidate_colors"]
 

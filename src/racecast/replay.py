@@ -38,7 +38,7 @@ import pandas as pd
 from . import baselines as _baselines
 from .count import Count
 from .errors import ForecastInputError
-from .forecast import forecast as _forecast
+from .pipeline import forecast as _forecast
 from .scoring import LOG_LOSS_CLIP, Score, score_forecasts, winner_of
 
 __all__ = ["replay", "Replay"]

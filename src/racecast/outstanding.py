@@ -1,0 +1,217 @@
+"""What is still to be counted: the one rule every forecaster uses.
+
+The outstanding amount of each batch type is its latest estimate reported at or
+before the last release ([`Count.latest_outstanding`][racecast.Count.latest_outstanding]),
+replaced by the caller's ``remaining[type]`` where given. When the count reports
+``ballots_counted`` the amounts are jurisdiction ballots, and they become this
+contest's votes with the ratio of votes to ballots counted so far
+([`votes_per_ballot`][racecast.outstanding.votes_per_ballot]). The model
+([`forecast`][racecast.forecast]) and the baselines ([`racecast.baselines`][]) both
+read what is outstanding through [`resolve_outstanding`][racecast.outstanding.resolve_outstanding],
+so they cannot disagree.
+
+Edges: no estimate at all (and no ``remaining=``) is an input error, because
+silently assuming the count is complete would call races early; ``remaining={}``
+says so explicitly. An estimate reported before later releases of its own type is
+*stale*: it is used as published and the returned notes say so (the caller warns).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .count import MAX_NUMBER, Count
+from .count import _snake as snake
+from .count import _TYPE_RE as TYPE_RE
+from .errors import ForecastInputError
+
+__all__ = ["Outstanding", "check_remaining", "resolve_outstanding", "votes_per_ballot"]
+
+
+@dataclass(frozen=True, eq=False)
+class Outstanding:
+    """What is outstanding, by batch type.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        Index ``batch_type``; columns ``amount`` (in ``unit``), ``unit``
+        (``"ballots"`` or ``"votes"``), ``source`` (``"reported at release k"`` or
+        ``"override"``) and ``counted`` (whether the type has counted ballots).
+    votes_per_ballot : float
+        Contest votes per jurisdiction ballot counted so far (1.0 when the amounts
+        are already contest votes).
+    stale : tuple of str
+        One message per stale estimate (reported before later releases of its type).
+    """
+
+    table: pd.DataFrame
+    votes_per_ballot: float
+    stale: tuple[str, ...] = ()
+
+    @property
+    def amounts(self) -> dict[str, float]:
+        """Outstanding amount by type, in the count's unit."""
+        return {str(t): float(a) for t, a in self.table["amount"].items()}
+
+    @property
+    def votes(self) -> dict[str, float]:
+        """Expected outstanding contest votes by type (amounts times the votes-per-ballot ratio)."""
+        return {t: a * self.votes_per_ballot for t, a in self.amounts.items()}
+
+    @property
+    def total_votes(self) -> float:
+        """Expected outstanding contest votes in all."""
+        return float(sum(self.votes.values()))
+
+
+def votes_per_ballot(count: Count) -> float:
+    """Contest votes per jurisdiction ballot at the last release that reports ``ballots_counted``.
+
+    Returns 1.0 for a count without ``ballots_counted`` (outstanding amounts are
+    then already in contest votes).
+
+    Raises
+    ------
+    ForecastInputError
+        When the last reported ``ballots_counted`` is 0: no ratio can be formed.
+    """
+    if count.outstanding_unit == "votes":
+        return 1.0
+    known = np.flatnonzero(np.isfinite(count.ballots_counted))
+    i = int(known[-1])
+    ballots = float(count.ballots_counted[i])
+    if ballots <= 0:
+        raise ForecastInputError(
+            f"{count.name}: ballots_counted is 0 at release {int(count.release_ids[i])}, so outstanding "
+            "ballots cannot be turned into this contest's votes; fix ballots_counted, or remove the column "
+            "and give outstanding amounts in contest votes"
+        )
+    return float(count.votes[i].sum()) / ballots
+
+
+def _override(t: object, amount: object) -> float:
+    try:
+        val = float(amount)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ForecastInputError(f"remaining[{t!r}] must be a number, got {amount!r}") from None
+    if not np.isfinite(val) or val < 0:
+        raise ForecastInputError(f"remaining[{t!r}] must be a finite non-negative number, got {amount!r}")
+    return val
+
+
+def _stale_message(count: Count, t: str, rel: int, later: list[int]) -> str:
+    return (
+        f"{count.name}: outstanding_{t} was last reported at release {rel}, but {len(later)} "
+        f"{t} release(s) came after it ({later[:3]}); the stale estimate is used as reported. "
+        f"Pass remaining={{'{t}': ...}} to update it."
+    )
+
+
+def resolve_outstanding(count: Count, remaining: Mapping[str, float] | None = None) -> Outstanding:
+    """The outstanding amount of each batch type: latest reported, then ``remaining`` overrides.
+
+    Parameters
+    ----------
+    count
+        The count as it stands.
+    remaining
+        Outstanding amount by batch type in the count's unit
+        ([`Count.outstanding_unit`][racecast.Count.outstanding_unit]), overriding the
+        reported estimates; ``{}`` with no outstanding columns means the count is complete.
+
+    Returns
+    -------
+    Outstanding
+
+    Raises
+    ------
+    ForecastInputError
+        When nothing says what is outstanding, an override is not a finite
+        non-negative number, or ballots cannot be turned into votes.
+
+    Examples
+    --------
+    >>> import racecast
+    >>> from racecast.outstanding import resolve_outstanding
+    >>> count = racecast.read_count(racecast.example_path("la_mayor_2022_general"))
+    >>> out = resolve_outstanding(count[:3])
+    >>> round(out.total_votes)     # 1,006,300 ballots x 492,670 / 1,318,093
+    376130
+    """
+    rows: dict[str, tuple[float, str]] = {}
+    stale: list[str] = []
+    for t, (amount, rel) in count.latest_outstanding().items():
+        rows[t] = (amount, f"reported at release {rel}")
+        later = [int(r) for r, bt in zip(count.release_ids, count.release_batch_types) if r > rel and bt == t]
+        if later and not (remaining is not None and t in remaining):
+            stale.append(_stale_message(count, t, rel, later))
+    for t, amount in (remaining or {}).items():
+        rows[str(t)] = (_override(t, amount), "override")
+    if not rows and remaining is None:
+        raise ForecastInputError(
+            f"{count.name}: nothing says how many ballots are still to be counted. Add outstanding_<type> "
+            "columns to the count file (e.g. outstanding_late_mail), or pass remaining={'late_mail': 331000} "
+            "to forecast(); pass remaining={} if the count is complete."
+        )
+    names = list(rows)
+    amounts = np.array([rows[t][0] for t in names], dtype=float)
+    counted = set(count.counted_types)
+    table = pd.DataFrame(
+        {
+            "amount": amounts,
+            "unit": [count.outstanding_unit] * len(names),
+            "source": [rows[t][1] for t in names],
+            "counted": np.array([t in counted for t in names], dtype=bool),
+        },
+        index=pd.Index(names, name="batch_type", dtype="str"),
+    )
+    ratio = votes_per_ballot(count) if amounts.sum() > 0 else 1.0
+    return Outstanding(table=table, votes_per_ballot=ratio, stale=tuple(stale))
+
+
+def check_remaining(count: Count, remaining: Mapping[str, float] | None) -> None:
+    """Refuse, with what to do, a ``remaining=`` the model and simulation cannot use.
+
+    Checks that it is a mapping of batch-type labels to plausible amounts, and that
+    when the amounts are jurisdiction ballots some release adds both ballots and
+    votes (else the contest's share of ballots cannot be learnt).
+    """
+    if remaining is not None and not isinstance(remaining, Mapping):
+        raise ForecastInputError(
+            f"remaining must be a mapping {{batch_type: amount}}, e.g. {{'late_mail': 331000}}, "
+            f"got {type(remaining).__name__}"
+        )
+    for t in remaining or {}:
+        if not isinstance(t, str) or not TYPE_RE.match(t):
+            guess = snake(str(t))
+            raise ForecastInputError(
+                f"remaining: {t!r} is not a batch type; types are snake_case labels"
+                + (f" (did you mean {guess!r}?)" if TYPE_RE.match(guess) else "")
+                + f"; the count has {list(count.batch_types)}"
+            )
+    amounts = {t: a for t, (a, _) in count.latest_outstanding().items()}
+    for t, amount in (remaining or {}).items():
+        try:
+            val = float(amount)
+        except (TypeError, ValueError):
+            continue  # reported by resolve_outstanding
+        if np.isfinite(val) and val > MAX_NUMBER:
+            raise ForecastInputError(
+                f"remaining[{t!r}] = {amount!r} is implausibly large (more than {MAX_NUMBER:,}); "
+                "give the outstanding ballots (or votes) of this contest"
+            )
+        amounts[str(t)] = val
+    if count.has_ballots and any(np.isfinite(a) and a > 0 for a in amounts.values()):
+        spans = count.turnout_spans()
+        if not ((spans["ballots"] > 0) & (spans["votes"] > 0)).any():
+            raise ForecastInputError(
+                f"{count.name}: ballots_counted is reported, so outstanding amounts are read as jurisdiction "
+                "ballots, but no release adds both ballots and votes, so the contest's share of ballots cannot "
+                "be learnt. Check ballots_counted (is it 0?), or remove the column and give outstanding amounts "
+                "in contest votes."
+            )

@@ -1,0 +1,232 @@
+"""One tidy table per forecast, and every output derived from it.
+
+[`forecast_table`][racecast.report.forecast_table] has one row per candidate
+(see [`TABLE_COLUMNS`][racecast.report.TABLE_COLUMNS]); the JSON of
+[`Forecast.to_dict`][racecast.Forecast.to_dict], the readable
+[`Forecast.summary`][racecast.Forecast.summary], the command line's CSV, the rows of
+[`forecast_many`][racecast.forecast_many] and of a [`Replay`][racecast.Replay] are all
+read off it, so a quantity has one name everywhere (``final_share_median``, never
+``share_median``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from .count import Count
+from .pooling import is_pooled
+from .rules import Rule, RuleResult
+
+__all__ = ["CSV_COLUMNS", "TABLE_COLUMNS", "forecast_csv", "forecast_dict", "forecast_table", "summary_text"]
+
+#: Columns of [`forecast_table`][racecast.report.forecast_table], one row per candidate.
+TABLE_COLUMNS = (
+    "contest",
+    "as_of_release",
+    "candidate",
+    "votes",
+    "win_probability",
+    "final_share_median",
+    "final_share_lower",
+    "final_share_upper",
+    "final_votes_median",
+    "final_votes_lower",
+    "final_votes_upper",
+    "leader",
+    "lead_change_probability",
+    "interval",
+    "rule",
+    "engine",
+)
+
+#: Columns of ``racecast forecast --format csv`` (a subset of the table, in this order).
+CSV_COLUMNS = (
+    "candidate",
+    "votes",
+    "win_probability",
+    "final_share_median",
+    "final_share_lower",
+    "final_share_upper",
+    "final_votes_median",
+    "final_votes_lower",
+    "final_votes_upper",
+    "lead_change_probability",
+    "as_of_release",
+    "interval",
+)
+
+_QUANTILES = ("median", "lower", "upper")
+
+
+class ForecastLike(Protocol):
+    """What the report reads of a forecast ([`Forecast`][racecast.Forecast] has it all)."""
+
+    count: Count
+    rule: Rule
+    rule_result: RuleResult
+    remaining: pd.DataFrame
+    interval: float
+    settings: dict[str, Any]
+    warnings: tuple[str, ...]
+
+    @property
+    def candidates(self) -> tuple[str, ...]: ...
+    @property
+    def win_probability(self) -> pd.Series: ...
+    @property
+    def final_share(self) -> pd.DataFrame: ...
+    @property
+    def final_votes(self) -> pd.DataFrame: ...
+    @property
+    def outcomes(self) -> pd.DataFrame: ...
+    @property
+    def leader(self) -> str: ...
+    @property
+    def lead_change_probability(self) -> float: ...
+    @property
+    def diagnostics(self) -> dict[str, Any]: ...
+    @property
+    def final_margin(self) -> np.ndarray: ...
+
+
+def forecast_table(fc: ForecastLike) -> pd.DataFrame:
+    """The forecast as one tidy table, one row per candidate (columns [`TABLE_COLUMNS`][racecast.report.TABLE_COLUMNS]).
+
+    Examples
+    --------
+    >>> import racecast
+    >>> from racecast.report import forecast_table
+    >>> count = racecast.read_count(racecast.example_path("la_mayor_2022_general"))
+    >>> table = forecast_table(racecast.forecast(count[:4], seed=0))
+    >>> table[["candidate", "votes", "leader"]].to_dict("records")[1]
+    {'candidate': 'Rick Caruso', 'votes': 304345, 'leader': True}
+    """
+    cands = list(fc.candidates)
+    fs, fv = fc.final_share, fc.final_votes
+    totals = fc.count.totals
+    columns: dict[str, Any] = {
+        "contest": [fc.count.name] * len(cands),
+        "as_of_release": [int(fc.count.release_ids[-1])] * len(cands),
+        "candidate": cands,
+        "votes": [int(totals[c]) for c in cands],
+        "win_probability": [float(fc.win_probability[c]) for c in cands],
+    }
+    for q in _QUANTILES:
+        columns[f"final_share_{q}"] = [float(fs.loc[c, q]) for c in cands]
+    for q in _QUANTILES:
+        columns[f"final_votes_{q}"] = [float(fv.loc[c, q]) for c in cands]
+    leader, lcp = fc.leader, float(fc.lead_change_probability)
+    columns["leader"] = [c == leader for c in cands]
+    columns["lead_change_probability"] = [lcp] * len(cands)
+    columns["interval"] = [float(fc.interval)] * len(cands)
+    columns["rule"] = [fc.rule.name] * len(cands)
+    columns["engine"] = [fc.settings.get("engine")] * len(cands)
+    return pd.DataFrame(columns, columns=list(TABLE_COLUMNS))
+
+
+def jsonable(obj: Any) -> Any:
+    """Plain JSON values: numpy scalars unwrapped, non-finite floats as ``None``, tuples as lists."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return jsonable(obj.item())
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    if isinstance(obj, (str, int, float, bool)) or obj is None:
+        return obj
+    return str(obj)
+
+
+def forecast_dict(fc: ForecastLike) -> dict[str, Any]:
+    """JSON-serialisable summary with stable keys (see ``docs/cli.md``)."""
+    table = forecast_table(fc)
+    return {
+        "racecast_version": fc.settings.get("racecast_version"),
+        "count": fc.count.name,
+        "releases": len(fc.count),
+        "as_of_release": int(fc.count.release_ids[-1]),
+        "rule": fc.rule.name,
+        "called": list(fc.rule_result.called),
+        "called_probability": jsonable(fc.rule_result.called_probability),
+        "interval": fc.interval,
+        "leader": fc.leader,
+        "lead_change_probability": float(fc.lead_change_probability),
+        "candidates": [
+            {
+                "name": row["candidate"],
+                "votes": int(row["votes"]),
+                "win_probability": float(row["win_probability"]),
+                "final_share": {q: float(row[f"final_share_{q}"]) for q in _QUANTILES},
+                "final_votes": {q: float(row[f"final_votes_{q}"]) for q in _QUANTILES},
+            }
+            for row in table.to_dict("records")
+        ],
+        "outcomes": [
+            {"event": r.event, "candidate": r.candidate, "probability": float(r.probability)}
+            for r in fc.outcomes.itertuples()
+        ],
+        "remaining": [
+            {"batch_type": t, **jsonable(row)} for t, row in fc.remaining.to_dict(orient="index").items()
+        ],
+        "diagnostics": jsonable(fc.diagnostics),
+        "settings": jsonable(fc.settings),
+        "warnings": list(fc.warnings),
+    }
+
+
+def outstanding_text(remaining: pd.DataFrame) -> str:
+    """``"late_mail 331,000 ballots, ..."`` for the types with something outstanding, or ``"nothing"``."""
+    parts = [f"{t} {float(r.amount):,.0f} {r.unit}" for t, r in remaining.iterrows() if float(r.amount) > 0]
+    return ", ".join(parts) or "nothing"
+
+
+def summary_text(fc: ForecastLike) -> str:
+    """A readable multi-line summary, candidates by the rule's probability."""
+    table = forecast_table(fc).set_index("candidate")
+    lines = [
+        f"racecast forecast of {fc.count.name} after release {fc.count.release_ids[-1]} "
+        f"({len(fc.count)} releases, engine {fc.settings.get('engine')}, rule {fc.rule.name})",
+        f"outstanding: {outstanding_text(fc.remaining)}",
+    ]
+    width = max(len(c) for c in fc.candidates)
+    pct = int(round(fc.interval * 100))
+    label = getattr(fc.rule, "win_label", "P(win)")
+    lines.append(f"{'candidate':<{width}}  {'votes':>11}  {label:>12}  final share (median, {pct}% interval)")
+    for c in table["win_probability"].sort_values(ascending=False).index:
+        r = table.loc[c]
+        lines.append(
+            f"{c:<{width}}  {int(r['votes']):>11,}  {r['win_probability']:>12.3f}  "
+            f"{100 * r['final_share_median']:5.1f}%  "
+            f"[{100 * r['final_share_lower']:5.1f}%, {100 * r['final_share_upper']:5.1f}%]"
+        )
+    lines.extend(fc.rule_result.summary_lines())
+    lines.append(f"P(current leader {fc.leader} does not finish first): {fc.lead_change_probability:.3f}")
+    return "\n".join(lines)
+
+
+def csv_text(table: pd.DataFrame, columns: Sequence[str]) -> str:
+    """``columns`` of a table as CSV text; floats written exactly (``repr``), integers and labels as they are."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(columns)
+    for row in table[list(columns)].itertuples(index=False):
+        writer.writerow([repr(float(v)) if isinstance(v, (float, np.floating)) else v for v in row])
+    return buf.getvalue()
+
+
+def forecast_csv(fc: ForecastLike, columns: Sequence[str] = CSV_COLUMNS) -> str:
+    """The forecast table as CSV text (default columns: [`CSV_COLUMNS`][racecast.report.CSV_COLUMNS])."""
+    return csv_text(forecast_table(fc), columns)
+
+
+def leader_of(totals: pd.Series) -> str:
+    """The candidate with the most votes counted (never a pooled "Other" bloc)."""
+    return str(totals[[not is_pooled(c) for c in totals.index]].idxmax())
