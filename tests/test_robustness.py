@@ -34,10 +34,12 @@ from racecast import (
     UnseenBatchTypeWarning,
 )
 from racecast import model as rc_model
+from racecast.errors import InternalError
+from racecast.result import check_invariants
 
 from .conftest import csv_count, quiet_forecast
 
-forecast_module = sys.modules["racecast.forecast"]  # racecast.forecast is the function
+forecast_module = sys.modules["racecast.model"]  # where forecast() looks up fit_nuts
 SRC = Path(racecast.__file__).resolve().parent.parent
 
 
@@ -523,12 +525,12 @@ def test_every_forecast_of_a_random_valid_count_is_valid(case):
 def test_the_invariant_check_refuses_a_broken_forecast():
     fc = fast(csv_count(BASE))
     broken = replace(fc.rule_result, win_probability=fc.win_probability * np.nan)
-    with pytest.raises(RacecastError, match="internal check failed"):
-        forecast_module._check_invariants(replace(fc, rule_result=broken))
+    with pytest.raises(InternalError, match="internal check failed.*bug in racecast"):
+        check_invariants(replace(fc, rule_result=broken))
     lost = fc.final_draws.copy()
     lost[0, 0] = -1
-    with pytest.raises(RacecastError, match="below the votes already counted"):
-        forecast_module._check_invariants(replace(fc, final_draws=lost))
+    with pytest.raises(InternalError, match="below the votes already counted"):
+        check_invariants(replace(fc, final_draws=lost))
 
 
 # ---------------------------------------------------------------------------
