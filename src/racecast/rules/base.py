@@ -10,10 +10,12 @@ for every rule.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import warnings
 from collections.abc import Iterable
-from fractions import Fraction
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, ClassVar
 
 import numpy as np
@@ -21,6 +23,7 @@ import pandas as pd
 
 from ..errors import CalledRaceWarning, ForecastInputError
 from ..pooling import is_pooled
+from ._shares import _share
 from .result import RuleResult
 
 __all__ = ["Rule"]
@@ -34,25 +37,6 @@ _DEFAULT_RECOUNT_MARGIN = 0.005
 _Row = tuple[str, str, float]
 #: Per-draw decisions of a rule: arrays whose first axis is the draw.
 _Decisions = dict[str, np.ndarray]
-
-
-def _as_fraction(x: float | Fraction | str, what: str) -> Fraction:
-    """A share strictly between 0 and 1 as an exact fraction (floats to denominator 10**6)."""
-    try:
-        if isinstance(x, str):
-            f = Fraction(x.strip())
-        elif isinstance(x, Fraction):
-            f = x
-        else:
-            xf = float(x)
-            if not np.isfinite(xf):
-                raise ValueError
-            f = Fraction(xf).limit_denominator(1_000_000)
-    except (ValueError, ZeroDivisionError, TypeError):
-        raise ForecastInputError(f"{what} must be a share such as 0.5, 0.55 or '2/3', got {x!r}") from None
-    if not (0 < f < 1):
-        raise ForecastInputError(f"{what} must be strictly between 0 and 1, got {x!r}")
-    return f
 
 
 def _check_margin(m: float) -> None:
@@ -86,6 +70,43 @@ def _eligible(cands: tuple[str, ...]) -> np.ndarray:
     return np.array([not is_pooled(c) for c in cands])
 
 
+@dataclass(frozen=True)
+class _Draws:
+    """Simulated final votes ranked for a rule to decide on.
+
+    Attributes
+    ----------
+    votes
+        ``(draws, candidates)`` final votes.
+    order
+        Candidate indices per draw, best first (pooled blocs last).
+    eligible
+        Which columns may take a winning place.
+    cands
+        Candidate names, one per column.
+    """
+
+    votes: np.ndarray
+    order: np.ndarray
+    eligible: np.ndarray
+    cands: tuple[str, ...]
+
+    @cached_property
+    def total(self) -> np.ndarray:
+        """Votes per draw, all columns."""
+        return self.votes.sum(axis=1)
+
+    @cached_property
+    def sorted_votes(self) -> np.ndarray:
+        """Votes per draw in ranking order, best first."""
+        return np.take_along_axis(self.votes, self.order, axis=1)
+
+    def boundary(self, r: int) -> tuple[np.ndarray, np.ndarray]:
+        """Exact tie and margin (share of the total) between ranks ``r - 1`` and ``r``."""
+        sv = self.sorted_votes
+        return sv[:, r - 1] == sv[:, r], _share(sv[:, r - 1] - sv[:, r], self.total)
+
+
 def _rank(votes: np.ndarray, eligible: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Candidate indices per draw, best first; exact ties broken uniformly at random.
 
@@ -104,31 +125,6 @@ def _force_order(order: np.ndarray, called: tuple[int, ...]) -> np.ndarray:
     is_called = np.zeros(k, dtype=bool)
     is_called[list(called)] = True
     return np.argsort(pos - k * is_called[None, :], axis=1, kind="stable")
-
-
-def _sorted_votes(votes: np.ndarray, order: np.ndarray) -> np.ndarray:
-    return np.take_along_axis(votes, order, axis=1)
-
-
-def _share(x: np.ndarray, total: np.ndarray) -> np.ndarray:
-    return np.divide(x, total, out=np.zeros_like(x, dtype=np.float64), where=total > 0)
-
-
-def _above(x: np.ndarray, total: np.ndarray, share: Fraction) -> tuple[np.ndarray, np.ndarray]:
-    """``x / total > share`` and ``x / total == share``, exactly for whole-number votes."""
-    lhs = x * share.denominator
-    rhs = total * share.numerator
-    return lhs > rhs, lhs == rhs
-
-
-def _near(x: np.ndarray, total: np.ndarray, share: Fraction, margin: float) -> np.ndarray:
-    """``x / total`` within ``margin`` of ``share`` (recount territory around a threshold)."""
-    return np.abs(_share(x, total) - float(share)) <= margin
-
-
-def _boundary(sv: np.ndarray, total: np.ndarray, r: int) -> tuple[np.ndarray, np.ndarray]:
-    """Exact tie and margin (share of ``total``) between ranks ``r - 1`` and ``r``."""
-    return sv[:, r - 1] == sv[:, r], _share(sv[:, r - 1] - sv[:, r], total)
 
 
 def _rows(event: str, names: Iterable[str], probs: Iterable[float]) -> list[_Row]:
@@ -156,15 +152,21 @@ def _pairings(members: np.ndarray, cands: tuple[str, ...], event: str) -> list[_
 class Rule:
     """Base class of contest rules.
 
-    Subclasses implement ``_decide`` (per-draw decisions), ``_matches_call``
-    (which draws agree with a called outcome) and ``_summarise`` (probabilities
-    over a set of draws); [`evaluate`][racecast.rules.Rule.evaluate] does the
-    rest the same way for every rule.
+    Rules are frozen dataclasses with a ``recount_margin`` field.  Subclasses
+    implement ``_decide`` (per-draw decisions, including the closeness events
+    they define), ``_matches_call`` (which draws agree with a called outcome)
+    and ``_summarise`` (the rule's own probabilities over a set of draws);
+    [`evaluate`][racecast.rules.Rule.evaluate] does the rest the same way for
+    every rule.
     """
 
     name: ClassVar[str] = "rule"
     #: Column header for ``win_probability`` in summaries.
     win_label: ClassVar[str] = "P(win)"
+    recount_margin: float
+
+    def __post_init__(self) -> None:
+        _check_margin(self.recount_margin)
 
     def evaluate(
         self,
@@ -208,8 +210,8 @@ class Rule:
         eligible = _eligible(cands)
         self._check_candidates(cands, eligible)
         called_idx = self._parse_called(called, cands, eligible)
-        order = _rank(votes, eligible, rng)
-        dec = self._decide(votes, order, eligible, None, cands)
+        draws = _Draws(votes, _rank(votes, eligible, rng), eligible, cands)
+        dec = self._decide(draws, None)
         keep = np.ones(votes.shape[0], dtype=bool)
         p_called = float("nan")
         imposed = False
@@ -227,11 +229,12 @@ class Rule:
                     CalledRaceWarning,
                     stacklevel=2,
                 )
-                dec = self._decide(votes, _force_order(order, called_idx), eligible, called_idx, cands)
+                forced = dataclasses.replace(draws, order=_force_order(draws.order, called_idx))
+                dec = self._decide(forced, called_idx)
                 imposed = True
         sub = {k: a[keep] for k, a in dec.items()}
-        win_p, rows = self._summarise(votes[keep], sub, cands)
-        outcomes = pd.DataFrame(rows, columns=["event", "candidate", "probability"])
+        win_p, rows = self._summarise(sub, cands)
+        outcomes = pd.DataFrame(rows + _closeness_rows(sub), columns=["event", "candidate", "probability"])
         if imposed:
             outcomes.loc[outcomes["event"].isin(_CLOSENESS_EVENTS), "probability"] = np.nan
         return RuleResult(
@@ -305,22 +308,17 @@ class Rule:
                 f"the {self.name} rule has {self._max_called()} winner(s); called= names {n}"
             )
 
-    def _decide(
-        self,
-        votes: np.ndarray,
-        order: np.ndarray,
-        eligible: np.ndarray,
-        forced: tuple[int, ...] | None,
-        cands: tuple[str, ...],
-    ) -> _Decisions:
-        """Per-draw decisions; ``forced`` is the called outcome when it is imposed on every draw."""
+    def _decide(self, draws: _Draws, forced: tuple[int, ...] | None) -> _Decisions:
+        """Per-draw decisions: ``winners`` and the rule's closeness events, among others.
+
+        ``forced`` is the called outcome when it is imposed on every draw
+        (``draws.order`` then ranks the called candidates first).
+        """
         raise NotImplementedError
 
     def _matches_call(self, dec: _Decisions, called: tuple[int, ...]) -> np.ndarray:
         return np.asarray(dec["winners"][:, list(called)].all(axis=1))
 
-    def _summarise(
-        self, votes: np.ndarray, dec: _Decisions, cands: tuple[str, ...]
-    ) -> tuple[np.ndarray, list[_Row]]:
-        """``win_probability`` values and the outcome rows over the draws in ``dec``."""
+    def _summarise(self, dec: _Decisions, cands: tuple[str, ...]) -> tuple[np.ndarray, list[_Row]]:
+        """``win_probability`` and the rule's outcome rows (closeness rows aside) over ``dec``'s draws."""
         raise NotImplementedError

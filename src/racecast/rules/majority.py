@@ -9,21 +9,8 @@ from typing import ClassVar
 import numpy as np
 
 from ..errors import ForecastInputError
-from .base import (
-    _DEFAULT_RECOUNT_MARGIN,
-    Rule,
-    _above,
-    _as_fraction,
-    _boundary,
-    _check_margin,
-    _closeness_rows,
-    _Decisions,
-    _near,
-    _pairings,
-    _Row,
-    _rows,
-    _sorted_votes,
-)
+from ._shares import _above, _as_fraction, _near
+from .base import _DEFAULT_RECOUNT_MARGIN, Rule, _Decisions, _Draws, _pairings, _Row, _rows
 
 __all__ = ["Majority"]
 
@@ -75,7 +62,7 @@ class Majority(Rule):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "threshold", _as_fraction(self.threshold, "the majority threshold"))
-        _check_margin(self.recount_margin)
+        super().__post_init__()
 
     def _min_eligible(self) -> int:
         return 2
@@ -87,19 +74,11 @@ class Majority(Rule):
                 f"got {n}"
             )
 
-    def _decide(
-        self,
-        votes: np.ndarray,
-        order: np.ndarray,
-        eligible: np.ndarray,
-        forced: tuple[int, ...] | None,
-        cands: tuple[str, ...],
-    ) -> _Decisions:
+    def _decide(self, draws: _Draws, forced: tuple[int, ...] | None) -> _Decisions:
         thr = Fraction(self.threshold)
-        d, k = votes.shape
-        total = votes.sum(axis=1)
-        sv = _sorted_votes(votes, order)
-        above, at = _above(sv[:, 0], total, thr)
+        d, k = draws.votes.shape
+        order, total, top = draws.order, draws.total, draws.sorted_votes[:, 0]
+        above, at = _above(top, total, thr)
         outright = np.full(d, len(forced) == 1) if forced is not None else above
         run = ~outright
         rows = np.arange(d)
@@ -109,13 +88,13 @@ class Majority(Rule):
         finalists[rows[run], order[run, 0]] = True
         finalists[rows[run], order[run, 1]] = True
         tie = np.zeros(d, dtype=bool)
-        close = _near(sv[:, 0], total, thr, self.recount_margin)
-        if int(eligible.sum()) >= 3:
-            tie23, gap23 = _boundary(sv, total, 2)
+        close = _near(top, total, thr, self.recount_margin)
+        if int(draws.eligible.sum()) >= 3:
+            tie23, gap23 = draws.boundary(2)
             tie |= run & tie23
             close |= run & (gap23 <= self.recount_margin)
         if thr < Fraction(1, 2):
-            tie12, _ = _boundary(sv, total, 1)
+            tie12, _ = draws.boundary(1)
             tie |= outright & tie12
         return {
             "winners": winners,
@@ -131,12 +110,10 @@ class Majority(Rule):
             return dec["winners"][:, called[0]]
         return np.asarray(dec["runoff"] & dec["finalists"][:, list(called)].all(axis=1))
 
-    def _summarise(
-        self, votes: np.ndarray, dec: _Decisions, cands: tuple[str, ...]
-    ) -> tuple[np.ndarray, list[_Row]]:
+    def _summarise(self, dec: _Decisions, cands: tuple[str, ...]) -> tuple[np.ndarray, list[_Row]]:
         p = dec["winners"].mean(axis=0)
         rows = _rows("win_outright", cands, p)
         rows.append(("runoff", "", dec["runoff"].mean()))
         rows += _rows("reach_runoff", cands, dec["finalists"].mean(axis=0))
         rows += _pairings(dec["finalists"], cands, "runoff_pairing")
-        return p, rows + _closeness_rows(dec)
+        return p, rows

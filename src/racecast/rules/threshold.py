@@ -9,17 +9,8 @@ from typing import ClassVar
 import numpy as np
 
 from ..errors import ForecastInputError
-from .base import (
-    _DEFAULT_RECOUNT_MARGIN,
-    Rule,
-    _above,
-    _as_fraction,
-    _check_margin,
-    _closeness_rows,
-    _Decisions,
-    _near,
-    _Row,
-)
+from ._shares import _above, _as_fraction, _near
+from .base import _DEFAULT_RECOUNT_MARGIN, Rule, _Decisions, _Draws, _Row
 
 __all__ = ["Threshold"]
 
@@ -72,7 +63,7 @@ class Threshold(Rule):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "share", _as_fraction(self.share, "the threshold share"))
-        _check_margin(self.recount_margin)
+        super().__post_init__()
         if self.yes == self.no:
             raise ForecastInputError(f"yes= and no= must be different columns, got {self.yes!r} twice")
 
@@ -83,34 +74,25 @@ class Threshold(Rule):
                 f"to your column names), got {list(cands)}"
             )
 
-    def _decide(
-        self,
-        votes: np.ndarray,
-        order: np.ndarray,
-        eligible: np.ndarray,
-        forced: tuple[int, ...] | None,
-        cands: tuple[str, ...],
-    ) -> _Decisions:
-        i_yes, i_no = cands.index(self.yes), cands.index(self.no)
-        y, n = votes[:, i_yes], votes[:, i_no]
+    def _decide(self, draws: _Draws, forced: tuple[int, ...] | None) -> _Decisions:
+        i_yes, i_no = draws.cands.index(self.yes), draws.cands.index(self.no)
+        y, n = draws.votes[:, i_yes], draws.votes[:, i_no]
         share = Fraction(self.share)
         above, at = _above(y, y + n, share)
         at_passes = self.pass_at_line if self.pass_at_line is not None else share != Fraction(1, 2)
         passes = above | (at & at_passes)
         if forced is not None:
-            passes = np.full(votes.shape[0], forced[0] == i_yes)
-        winners = np.zeros(votes.shape, dtype=bool)
+            passes = np.full(y.shape[0], forced[0] == i_yes)
+        winners = np.zeros(draws.votes.shape, dtype=bool)
         winners[:, i_yes] = passes
         winners[:, i_no] = ~passes
         close = _near(y, y + n, share, self.recount_margin)
         return {"winners": winners, "at_threshold": at, "within_recount_margin": close}
 
-    def _summarise(
-        self, votes: np.ndarray, dec: _Decisions, cands: tuple[str, ...]
-    ) -> tuple[np.ndarray, list[_Row]]:
+    def _summarise(self, dec: _Decisions, cands: tuple[str, ...]) -> tuple[np.ndarray, list[_Row]]:
         p = dec["winners"].mean(axis=0)
         rows: list[_Row] = [
             ("pass", self.yes, p[cands.index(self.yes)]),
             ("fail", self.no, p[cands.index(self.no)]),
         ]
-        return p, rows + _closeness_rows(dec)
+        return p, rows

@@ -14,18 +14,7 @@ from typing import ClassVar
 import numpy as np
 
 from ..errors import ForecastInputError
-from .base import (
-    _DEFAULT_RECOUNT_MARGIN,
-    Rule,
-    _boundary,
-    _check_margin,
-    _closeness_rows,
-    _Decisions,
-    _pairings,
-    _Row,
-    _rows,
-    _sorted_votes,
-)
+from .base import _DEFAULT_RECOUNT_MARGIN, Rule, _Decisions, _Draws, _pairings, _Row, _rows
 
 __all__ = ["Plurality", "Seats", "TopTwo"]
 
@@ -33,18 +22,13 @@ __all__ = ["Plurality", "Seats", "TopTwo"]
 class _TopN(Rule):
     """The ``n`` candidates with the most votes win; an exact tie for the last place is a coin flip.
 
-    Subclasses are frozen dataclasses with a ``recount_margin`` field; they
-    say how many win (``_n``), the name of the per-candidate event
+    Subclasses say how many win (``_n``), the name of the per-candidate event
     (``_win_event``) and, when the winners' matchups matter, the name of the
     pairing event (``_pairing_event``).
     """
 
-    recount_margin: float
     _win_event: ClassVar[str]
     _pairing_event: ClassVar[str | None] = None
-
-    def __post_init__(self) -> None:
-        _check_margin(self.recount_margin)
 
     def _n(self) -> int:
         """How many candidates win."""
@@ -56,32 +40,23 @@ class _TopN(Rule):
     def _max_called(self) -> int:
         return self._n()
 
-    def _decide(
-        self,
-        votes: np.ndarray,
-        order: np.ndarray,
-        eligible: np.ndarray,
-        forced: tuple[int, ...] | None,
-        cands: tuple[str, ...],
-    ) -> _Decisions:
+    def _decide(self, draws: _Draws, forced: tuple[int, ...] | None) -> _Decisions:
         n = self._n()
-        d = votes.shape[0]
-        winners = np.zeros(votes.shape, dtype=bool)
-        winners[np.arange(d)[:, None], order[:, :n]] = True
-        if n >= int(eligible.sum()):  # uncontested: every candidate wins
+        d = draws.votes.shape[0]
+        winners = np.zeros(draws.votes.shape, dtype=bool)
+        winners[np.arange(d)[:, None], draws.order[:, :n]] = True
+        if n >= int(draws.eligible.sum()):  # uncontested: every candidate wins
             none = np.zeros(d, dtype=bool)
             return {"winners": winners, "tie": none, "within_recount_margin": none}
-        tie, gap = _boundary(_sorted_votes(votes, order), votes.sum(axis=1), n)
+        tie, gap = draws.boundary(n)
         return {"winners": winners, "tie": tie, "within_recount_margin": gap <= self.recount_margin}
 
-    def _summarise(
-        self, votes: np.ndarray, dec: _Decisions, cands: tuple[str, ...]
-    ) -> tuple[np.ndarray, list[_Row]]:
+    def _summarise(self, dec: _Decisions, cands: tuple[str, ...]) -> tuple[np.ndarray, list[_Row]]:
         p = dec["winners"].mean(axis=0)
         rows = _rows(self._win_event, cands, p)
         if self._pairing_event is not None:
             rows += _pairings(dec["winners"], cands, self._pairing_event)
-        return p, rows + _closeness_rows(dec)
+        return p, rows
 
 
 @dataclass(frozen=True)
