@@ -31,9 +31,8 @@ never takes a winning place; its probabilities are reported as 0.
 
 Called races: ``evaluate(..., called=...)`` pins the outcome an authority has
 called.  Every event is then computed on the draws consistent with the call
-(probabilities conditional on the call), and
-[`RuleResult.kept_draws`][racecast.rules.RuleResult.kept_draws] says which draws
-those are, so vote-share intervals can be conditioned the same way.
+(probabilities conditional on the call), and ``RuleResult.kept_draws`` says which
+draws those are, so vote-share intervals can be conditioned the same way.
 """
 
 from .base import Rule

@@ -59,7 +59,7 @@ class RuleResult:
 
     @property
     def events(self) -> tuple[str, ...]:
-        """The event names in [`outcomes`][racecast.rules.RuleResult.outcomes], in table order."""
+        """The event names in ``outcomes``, in table order."""
         return tuple(dict.fromkeys(self.outcomes["event"]))
 
     def probabilities(self, event: str) -> pd.Series:
