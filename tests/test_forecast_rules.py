@@ -34,7 +34,8 @@ def build_count(
         p = np.array([leans[btype][c] for c in names])
         total += rng.multinomial(n, p / p.sum())
         rows += [
-            {"release": r, "batch_type": btype, "candidate": c, "votes": int(v)} for c, v in zip(names, total)
+            {"release": r, "batch_type": btype, "candidate": c, "votes": int(v)}
+            for c, v in zip(names, total, strict=True)
         ]
     return racecast.Count.from_frame(pd.DataFrame(rows), outstanding=outstanding, name="synthetic")
 
@@ -64,10 +65,12 @@ def three_way() -> racecast.Count:
 
 
 def test_a_trailing_candidate_whose_base_is_outstanding_becomes_the_favourite(three_way):
-    assert three_way.totals.idxmax() == "A" and three_way.totals.idxmin() == "C"
+    assert three_way.totals.idxmax() == "A"
+    assert three_way.totals.idxmin() == "C"
     fc = racecast.forecast(three_way, seed=1, engine="fast")
     assert fc.win_probability["C"] > 0.5
-    assert fc.leader == "A" and fc.lead_change_probability > 0.5
+    assert fc.leader == "A"
+    assert fc.lead_change_probability > 0.5
     assert fc.final_share.loc["C", "median"] == pytest.approx(0.375, abs=0.03)
     assert fc.final_share.loc["C", "lower"] > three_way.totals["C"] / three_way.totals.sum()
 
@@ -85,7 +88,8 @@ def test_top_two_in_the_three_way_race(three_way):
     fc = racecast.forecast(three_way, seed=1, engine="fast", rule="top_two")
     # C (37.5%) and A (33.0%) are expected to advance; B (29.5%) is 3.5 points behind A
     assert fc.win_probability.sum() == pytest.approx(2.0)
-    assert fc.win_probability["C"] > 0.9 and fc.win_probability["B"] < 0.2
+    assert fc.win_probability["C"] > 0.9
+    assert fc.win_probability["B"] < 0.2
     assert fc.outcomes[fc.outcomes.event == "pairing"]["probability"].sum() == pytest.approx(1.0)
 
 
@@ -96,7 +100,8 @@ def test_majority_in_the_three_way_race_goes_to_a_runoff(three_way):
     assert fc.win_probability.sum() + fc.rule_result.probability("runoff") == pytest.approx(1.0)
     pairings = fc.rule_result.probabilities("runoff_pairing")
     assert pairings.index[0] == "A vs C"
-    assert "P(runoff)" in fc.summary() and "P(outright)" in fc.summary()
+    assert "P(runoff)" in fc.summary()
+    assert "P(outright)" in fc.summary()
 
 
 # ---------------------------------------------------------------------------
@@ -106,7 +111,7 @@ def many_candidates(k: int, seed: int = 0) -> racecast.Count:
     rng = np.random.default_rng(seed)
     names = [f"Candidate {i + 1}" for i in range(k)]
     leans = {
-        t: dict(zip(names, rng.dirichlet(np.full(k, 4.0))))
+        t: dict(zip(names, rng.dirichlet(np.full(k, 4.0)), strict=True))
         for t in ("early_mail", "election_day", "late_mail")
     }
     releases = [
@@ -129,7 +134,8 @@ EXPECTED_SUM = {"plurality": 1.0, "top_two": 2.0, "seats:2": 2.0, "seats:3": 3.0
 def test_probabilities_sum_as_the_rule_says_for_k_candidates(k, rule):
     count = many_candidates(k)
     fc = racecast.forecast(count, seed=k, engine="fast", rule=rule)
-    assert fc.candidates == count.candidates and fc.final_draws.shape[1] == k
+    assert fc.candidates == count.candidates
+    assert fc.final_draws.shape[1] == k
     if rule == "majority":
         total = fc.win_probability.sum() + fc.rule_result.probability("runoff")
         assert total == pytest.approx(1.0)
@@ -185,7 +191,8 @@ def test_a_called_race_pins_every_output(three_way):
     assert fc.lead_change_probability == 0.0  # A leads now and is called
     assert fc.final_margin.min() >= 0
     d = fc.to_dict()
-    assert d["called"] == ["A"] and d["candidates"][0]["win_probability"] == 1.0
+    assert d["called"] == ["A"]
+    assert d["candidates"][0]["win_probability"] == 1.0
     assert "called: A" in fc.summary()
     kept = fc.idata.posterior_predictive["consistent_with_call"].to_numpy()
     assert kept.mean() == pytest.approx(fc.rule_result.called_probability)
@@ -235,7 +242,8 @@ def test_a_called_candidate_is_never_pooled():
     count = crowded_primary()
     with pytest.warns(CalledRaceWarning):  # the model gives Viola (4%) no chance; the call is imposed
         fc = racecast.forecast(count, seed=0, engine="fast", min_share=0.05, called="Viola")
-    assert "Viola" in fc.candidates and fc.win_probability["Viola"] == 1.0
+    assert "Viola" in fc.candidates
+    assert fc.win_probability["Viola"] == 1.0
     assert fc.candidates[-1] == "Other (5 candidates)"
 
 

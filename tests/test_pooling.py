@@ -95,13 +95,12 @@ def test_unknown_keep_names_are_refused():
 
 def test_labels():
     assert pooled_label(12) == "Other (12 candidates)"
-    assert (
-        is_pooled("Other (12 candidates)")
-        and not is_pooled("Other")
-        and not is_pooled("Other (x candidates)")
-    )
-    assert pooled_size("Other (12 candidates)") == 12 and pooled_size("Bass") == 1
-    with pytest.raises(ValueError):
+    assert is_pooled("Other (12 candidates)")
+    assert not is_pooled("Other")
+    assert not is_pooled("Other (x candidates)")
+    assert pooled_size("Other (12 candidates)") == 12
+    assert pooled_size("Bass") == 1
+    with pytest.raises(ValueError, match="at least two candidates"):
         pooled_label(1)
 
 

@@ -304,7 +304,8 @@ def test_a_called_runoff_pins_the_pair():
     assert res.probabilities("runoff_pairing").to_dict() == {"A vs C": 1.0}
     assert res.called_probability == pytest.approx(1 / 3)
     res = Majority().evaluate(votes, ABC, rng(), called="A")
-    assert res.win_probability["A"] == 1.0 and res.probability("runoff") == 0.0
+    assert res.win_probability["A"] == 1.0
+    assert res.probability("runoff") == 0.0
 
 
 def test_a_partial_call_of_a_multi_winner_race_leaves_the_other_places_uncertain():
@@ -329,7 +330,8 @@ def test_a_call_no_draw_agrees_with_is_imposed_with_a_warning():
     assert res.probabilities("reach_runoff").to_dict() == {"A": 1.0, "B": 0.0, "C": 1.0}
     assert res.probability("runoff") == 1.0
     assert res.called_probability == 0.0
-    assert np.isnan(res.probability("tie")) and np.isnan(res.probability("within_recount_margin"))
+    assert np.isnan(res.probability("tie"))
+    assert np.isnan(res.probability("within_recount_margin"))
     with pytest.warns(CalledRaceWarning):
         res = Plurality().evaluate(votes, ABC, rng(), called="C")
     assert res.win_probability.to_dict() == {"A": 0.0, "B": 0.0, "C": 1.0}
@@ -523,7 +525,8 @@ def test_a_call_pins_the_called_candidate_and_keeps_the_sums(votes, data):
     if res.called_probability > 0:  # conditional on the call: only the draws that agree with it
         assert res.winners.shape[0] == res.kept_draws.sum() == round(res.called_probability * votes.shape[0])
     else:  # imposed on every draw
-        assert res.kept_draws.all() and res.winners.shape[0] == votes.shape[0]
+        assert res.kept_draws.all()
+        assert res.winners.shape[0] == votes.shape[0]
 
 
 @PROPS

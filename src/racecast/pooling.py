@@ -1,18 +1,20 @@
 """Pooling small candidates into one "Other (n candidates)" column.
 
 A crowded contest (a primary with a dozen names, write-ins) costs model time
-for candidates who cannot matter.  :func:`pool_candidates` merges every
-candidate below a share of the votes counted so far into a single column
-labelled ``"Other (n candidates)"``.  It is a pure function of a
-:class:`~racecast.count.Count`: the original count is not changed, and
-:func:`pooling_plan` says beforehand which names will be merged.
+for candidates who cannot matter.
+[`pool_candidates`][racecast.pooling.pool_candidates] merges every candidate
+below a share of the votes counted so far into a single column labelled
+``"Other (n candidates)"``.  It is a pure function of a
+[`Count`][racecast.Count]: the original count is not changed, and
+[`pooling_plan`][racecast.pooling.pooling_plan] says beforehand which names
+will be merged.
 
 The label is also a declaration.  A column whose name matches
-``Other (<n> candidates)`` (see :func:`is_pooled`) is a bloc, not a candidate:
-its votes count towards every total and share, but contest rules
-(:mod:`racecast.rules`) never let it take a winning place.  A count file can
-therefore ship a pre-pooled column under that name.  Write-ins are ordinary
-candidates; pool them like any other.
+``Other (<n> candidates)`` (see [`is_pooled`][racecast.pooling.is_pooled]) is
+a bloc, not a candidate: its votes count towards every total and share, but
+contest rules ([`racecast.rules`][racecast.rules]) never let it take a winning
+place.  A count file can therefore ship a pre-pooled column under that name.
+Write-ins are ordinary candidates; pool them like any other.
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ def pooled_size(name: str) -> int:
 
 
 def pooling_plan(count: Count, min_share: float, *, keep: Collection[str] = ()) -> tuple[str, ...]:
-    """Names that :func:`pool_candidates` would merge, in count order.
+    """Names that [`pool_candidates`][racecast.pooling.pool_candidates] would merge, in count order.
 
     A candidate is pooled when its share of the votes counted so far (the last
     release's totals) is below ``min_share``.  An existing pooled bloc is merged
@@ -120,7 +122,11 @@ def pooling_plan(count: Count, min_share: float, *, keep: Collection[str] = ()) 
             "drop min_share= until the first release with votes"
         )
     share = totals / totals.sum()
-    below = [c for c, s in zip(count.candidates, share) if (s < min_share or is_pooled(c)) and c not in keep]
+    below = [
+        c
+        for c, s in zip(count.candidates, share, strict=True)
+        if (s < min_share or is_pooled(c)) and c not in keep
+    ]
     named_below = [c for c in below if not is_pooled(c)]
     if not named_below or (len(named_below) == 1 and len(below) == 1):
         return ()
