@@ -34,18 +34,20 @@ _GROUP = "racecast"
 _ENGINE = "h5netcdf"
 
 
-def build(fc: ForecastLike | Any) -> Any:
+def build(fc: ForecastLike) -> Any:
     """The ``InferenceData`` of a forecast (posterior, simulated final count, counted votes, settings)."""
     import arviz as az
 
-    p: Posterior = fc.posterior
+    p = fc.posterior
     chains = int(p.idata.posterior.sizes["chain"]) if p.idata is not None else 1
     s = p.n_draws // chains
 
     def shape(a: np.ndarray) -> np.ndarray:
         return a.reshape((chains, s, *a.shape[1:]))
 
-    posterior = {name: shape(getattr(p, name)) for name in ("mu", "alpha", "delta", "sigma_type", "sigma_batch")}
+    posterior = {
+        name: shape(getattr(p, name)) for name in ("mu", "alpha", "delta", "sigma_type", "sigma_batch")
+    }
     dims = {
         "mu": ["candidate"],
         "alpha": ["batch_type", "candidate"],
@@ -63,8 +65,9 @@ def build(fc: ForecastLike | Any) -> Any:
         stats = p.idata.sample_stats.data_vars.items()
         kwargs["sample_stats"] = {k: v.to_numpy() for k, v in stats if v.ndim == 2}
     predictive = {"final_votes": shape(fc.final_draws), "added_votes": shape(fc.added_by_type)}
-    if fc.rule_result.called:
-        predictive["consistent_with_call"] = shape(fc.rule_result.kept_draws)
+    kept = fc.rule_result.kept_draws
+    if fc.rule_result.called and kept is not None:
+        predictive["consistent_with_call"] = shape(kept)
     return az.from_dict(
         posterior=posterior,
         posterior_predictive=predictive,
@@ -77,7 +80,7 @@ def build(fc: ForecastLike | Any) -> Any:
 
 
 def _rule_spec(rule: Rule) -> dict[str, Any]:
-    fields = dataclasses.asdict(rule) if dataclasses.is_dataclass(rule) else {}
+    fields: dict[str, Any] = dataclasses.asdict(rule) if dataclasses.is_dataclass(rule) else {}
     fields = {k: str(v) if isinstance(v, Fraction) else v for k, v in fields.items()}
     return {"class": type(rule).__name__, "module": type(rule).__module__, "fields": fields}
 
@@ -95,7 +98,9 @@ def _count_dataset(count: Count) -> Any:
         "outstanding": (("release", "outstanding_type"), count.outstanding.to_numpy(dtype=float)),
     }
     for col in count.text.columns:
-        values = ["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in count.text[col]]
+        values = [
+            "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in count.text[col]
+        ]
         data[f"text_{col}"] = (("release",), np.array(values, dtype=object))
     coords = {
         "candidate": np.array(count.candidates, dtype=object),
@@ -153,7 +158,9 @@ def save(fc: Any, path: str | os.PathLike[str]) -> None:
 
 
 def _read_count(ds: Any, name: str) -> Count:
-    released = pd.to_datetime(pd.Series([v or None for v in ds["released_at"].values], dtype=object), utc=True)
+    released = pd.to_datetime(
+        pd.Series([v or None for v in ds["released_at"].values], dtype=object), utc=True
+    )
     text_cols = [v for v in ds.data_vars if str(v).startswith("text_")]
     text = pd.DataFrame({str(v)[5:]: list(ds[v].values) for v in text_cols})
     return Count(

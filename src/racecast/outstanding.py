@@ -24,9 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .count import _TYPE_RE as TYPE_RE
 from .count import MAX_NUMBER, Count
 from .count import _snake as snake
-from .count import _TYPE_RE as TYPE_RE
 from .errors import ForecastInputError
 
 __all__ = ["Outstanding", "check_remaining", "resolve_outstanding", "votes_per_ballot"]
@@ -147,7 +147,8 @@ def resolve_outstanding(count: Count, remaining: Mapping[str, float] | None = No
     stale: list[str] = []
     for t, (amount, rel) in count.latest_outstanding().items():
         rows[t] = (amount, f"reported at release {rel}")
-        later = [int(r) for r, bt in zip(count.release_ids, count.release_batch_types) if r > rel and bt == t]
+        releases = zip(count.release_ids, count.release_batch_types, strict=True)
+        later = [int(r) for r, bt in releases if r > rel and bt == t]
         if later and not (remaining is not None and t in remaining):
             stale.append(_stale_message(count, t, rel, later))
     for t, amount in (remaining or {}).items():
@@ -210,8 +211,8 @@ def check_remaining(count: Count, remaining: Mapping[str, float] | None) -> None
         spans = count.turnout_spans()
         if not ((spans["ballots"] > 0) & (spans["votes"] > 0)).any():
             raise ForecastInputError(
-                f"{count.name}: ballots_counted is reported, so outstanding amounts are read as jurisdiction "
-                "ballots, but no release adds both ballots and votes, so the contest's share of ballots cannot "
-                "be learnt. Check ballots_counted (is it 0?), or remove the column and give outstanding amounts "
-                "in contest votes."
+                f"{count.name}: ballots_counted is reported, so outstanding amounts are read as "
+                "jurisdiction ballots, but no release adds both ballots and votes, so the contest's share "
+                "of ballots cannot be learnt. Check ballots_counted (is it 0?), or remove the column and "
+                "give outstanding amounts in contest votes."
             )

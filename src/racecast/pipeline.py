@@ -184,12 +184,15 @@ def _announce(count: Count, out: Outstanding, prior: Prior | None) -> list[str]:
     for msg in out.stale:
         warnings.warn(msg, StaleOutstandingWarning, stacklevel=3)
     table = out.table
-    for t, amount, unit, counted in zip(table.index, table["amount"], table["unit"], table["counted"]):
+    rows = zip(table.index, table["amount"], table["unit"], table["counted"], strict=True)
+    for t, amount, unit, counted in rows:
         if amount > 0 and not counted:
             if prior is not None and t in prior.types:
                 source = "the prior from history (prior=) and the contest-wide mean of the other types"
             else:
-                source = "the spread of the other types (sigma_type), so the forecast is correspondingly uncertain"
+                source = (
+                    "the spread of the other types (sigma_type), so the forecast is correspondingly uncertain"
+                )
             msg = (
                 f"{count.name}: {amount:,.0f} {unit} of type {t!r} are outstanding but none has been "
                 f"counted yet; its lean comes from {source}"
@@ -219,7 +222,9 @@ def _model_data(
     return dataclasses.replace(data, prior_mean=p_mean, prior_sd=p_sd)
 
 
-def _fit(data: ModelData, opts: ForecastSettings, rng: np.random.Generator, name: str) -> tuple[Posterior, list[str]]:
+def _fit(
+    data: ModelData, opts: ForecastSettings, rng: np.random.Generator, name: str
+) -> tuple[Posterior, list[str]]:
     n = opts.nuts
     return fit_posterior(
         data, engine=opts.engine, draws=opts.draws, rng=rng, name=name, chains=n.chains, tune=n.tune,

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .count import Count
+from .model import Posterior
 from .pooling import is_pooled
 from .rules import Rule, RuleResult
 
@@ -67,14 +68,26 @@ _QUANTILES = ("median", "lower", "upper")
 class ForecastLike(Protocol):
     """What the report reads of a forecast ([`Forecast`][racecast.Forecast] has it all)."""
 
-    count: Count
-    rule: Rule
-    rule_result: RuleResult
-    remaining: pd.DataFrame
-    interval: float
-    settings: dict[str, Any]
-    warnings: tuple[str, ...]
-
+    @property
+    def count(self) -> Count: ...
+    @property
+    def rule(self) -> Rule: ...
+    @property
+    def rule_result(self) -> RuleResult: ...
+    @property
+    def remaining(self) -> pd.DataFrame: ...
+    @property
+    def interval(self) -> float: ...
+    @property
+    def settings(self) -> dict[str, Any]: ...
+    @property
+    def warnings(self) -> tuple[str, ...]: ...
+    @property
+    def posterior(self) -> Posterior: ...
+    @property
+    def final_draws(self) -> np.ndarray: ...
+    @property
+    def added_by_type(self) -> np.ndarray: ...
     @property
     def candidates(self) -> tuple[str, ...]: ...
     @property
@@ -96,7 +109,9 @@ class ForecastLike(Protocol):
 
 
 def forecast_table(fc: ForecastLike) -> pd.DataFrame:
-    """The forecast as one tidy table, one row per candidate (columns [`TABLE_COLUMNS`][racecast.report.TABLE_COLUMNS]).
+    """The forecast as one tidy table, one row per candidate.
+
+    Columns: [`TABLE_COLUMNS`][racecast.report.TABLE_COLUMNS].
 
     Examples
     --------
@@ -191,13 +206,13 @@ def outstanding_text(remaining: pd.DataFrame) -> str:
 def summary_text(fc: ForecastLike) -> str:
     """A readable multi-line summary, candidates by the rule's probability."""
     table = forecast_table(fc).set_index("candidate")
-    lines = [
+    heading = (
         f"racecast forecast of {fc.count.name} after release {fc.count.release_ids[-1]} "
-        f"({len(fc.count)} releases, engine {fc.settings.get('engine')}, rule {fc.rule.name})",
-        f"outstanding: {outstanding_text(fc.remaining)}",
-    ]
+        f"({len(fc.count)} releases, engine {fc.settings.get('engine')}, rule {fc.rule.name})"
+    )
+    lines = [heading, f"outstanding: {outstanding_text(fc.remaining)}"]
     width = max(len(c) for c in fc.candidates)
-    pct = int(round(fc.interval * 100))
+    pct = round(fc.interval * 100)
     label = getattr(fc.rule, "win_label", "P(win)")
     lines.append(f"{'candidate':<{width}}  {'votes':>11}  {label:>12}  final share (median, {pct}% interval)")
     for c in table["win_probability"].sort_values(ascending=False).index:
@@ -213,7 +228,7 @@ def summary_text(fc: ForecastLike) -> str:
 
 
 def csv_text(table: pd.DataFrame, columns: Sequence[str]) -> str:
-    """``columns`` of a table as CSV text; floats written exactly (``repr``), integers and labels as they are."""
+    """``columns`` of a table as CSV text: floats exactly (``repr``), integers and labels as they are."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(columns)

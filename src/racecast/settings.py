@@ -162,7 +162,8 @@ def _check_nuts(nuts: Any) -> NutsSettings:
         unknown = set(nuts) - set(NutsSettings.__dataclass_fields__)
         if unknown:
             raise ForecastInputError(
-                f"nuts: unknown setting(s) {sorted(unknown)}; known: {list(NutsSettings.__dataclass_fields__)}"
+                f"nuts: unknown setting(s) {sorted(unknown)}; "
+                f"known: {list(NutsSettings.__dataclass_fields__)}"
             )
         return NutsSettings(**nuts)
     raise ForecastInputError(f"nuts must be a racecast.NutsSettings or a mapping, got {type(nuts).__name__}")
@@ -202,7 +203,7 @@ class ForecastSettings:
         min_share: Any = None,
         nuts: Any = None,
     ) -> ForecastSettings:
-        """Check every option once; raise [`ForecastInputError`][racecast.ForecastInputError] on the first bad one.
+        """Check every option once and raise `ForecastInputError` on the first bad one.
 
         A ``numpy.random.Generator`` or ``None`` seed becomes the integer the
         forecast runs on (drawn from the generator, or from fresh entropy), so the
