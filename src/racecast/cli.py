@@ -42,7 +42,7 @@ from ._version import __version__
 from .count import Count
 from .errors import ForecastInputError, RacecastError, RacecastWarning
 from .forecast import Forecast, forecast
-from .io import _count_problems, read_count
+from .io import count_problems, read_count
 from .replay import Replay, replay
 
 __all__ = ["CSV_COLUMNS", "EXIT_BAD_INPUT", "EXIT_FAILURE", "EXIT_OK", "REPLAY_CSV_COLUMNS", "app", "main"]
@@ -611,7 +611,7 @@ def validate_command(
     with _reporting(ctx):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RacecastWarning)
-            count, problems = _count_problems(file, limit=limit)
+            count, problems = count_problems(file, limit=limit)
         if problems:
             for p in problems:
                 _say("error", str(p))

@@ -19,8 +19,11 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from ._format import MAX_NUMBER
+from ._format import TYPE_RE as _TYPE_RE
+from ._format import snake as _snake
 from ._version import __version__ as _version
-from .count import _TYPE_RE, MAX_NUMBER, Count, _snake
+from .count import Count
 from .errors import (
     ForecastInputError,
     RacecastError,
