@@ -62,7 +62,8 @@ def test_missing_batch_type_column_is_named():
 def test_empty_batch_type_names_row_and_column():
     err = _error("batch_type,Ann,Bob\nearly_mail,1,2\n,3,4\n")
     assert (err.row, err.column) == (3, "batch_type")
-    assert "row 3" in str(err) and "'batch_type'" in str(err)
+    assert "row 3" in str(err)
+    assert "'batch_type'" in str(err)
 
 
 def test_batch_type_must_be_snake_case_with_a_suggestion():

@@ -10,17 +10,20 @@ The accepted grammar (see ``docs/reliability.md``) is written out independently 
 (``_ACCEPTED_WHOLE`` and friends) and used as an oracle: a cell is accepted exactly
 when the documented rule says so.
 
-Each ``@settings(max_examples=...)`` below is the number of generated inputs per run;
-the ``*_FUZZ`` totals are reported in ``docs/reliability.md``.
+Each ``@_feeds(n, reader)`` below is the number of generated inputs per run, checked
+against the calls the reader really gets; the totals are reported in ``docs/reliability.md``.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 import unicodedata
 import warnings
+from collections import Counter
+from collections.abc import Callable
 from decimal import Decimal
 
 import numpy as np
@@ -41,6 +44,38 @@ VALID_CSV_CASES = 300
 ROUND_TRIP_CASES = 200
 
 FUZZ = settings(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+
+#: Inputs each reader is promised per run (summed over the tests that feed it), and inputs it was given.
+_BUDGET: Counter[str] = Counter()
+_FED: Counter[str] = Counter()
+
+
+def _feeds(examples: int, *readers: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Run a hypothesis test on ``examples`` inputs, and fail it if its readers were given fewer.
+
+    Hypothesis stops early when a strategy runs out of distinct inputs or rejects too many, so the
+    number of generated inputs is checked where it counts: calls of the reader itself.
+    """
+
+    def decorate(test: Callable[..., None]) -> Callable[..., None]:
+        run_examples = settings(FUZZ, max_examples=examples)(test)
+        for reader in readers:
+            _BUDGET[reader] += examples
+
+        @functools.wraps(run_examples)
+        def run(*args: object, **kwargs: object) -> None:
+            before = {reader: _FED[reader] for reader in readers}
+            run_examples(*args, **kwargs)
+            for reader in readers:
+                fed = _FED[reader] - before[reader]
+                assert fed >= examples, (
+                    f"{reader} was given {fed} inputs, not the {examples} this test promises"
+                )
+
+        return run
+
+    return decorate
+
 
 # The documented grammar, written independently of racecast's implementation.
 _ACCEPTED_WHOLE = re.compile(r"[0-9]+(\.0*)?")
@@ -219,6 +254,7 @@ def _to_csv(
 def _read(text_or_bytes: str | bytes, name: str = "fuzz.csv") -> Count | CountFormatError:
     """Read, returning the count or the CountFormatError; anything else propagates and fails the test."""
     buf = io.BytesIO(text_or_bytes) if isinstance(text_or_bytes, bytes) else io.StringIO(text_or_bytes)
+    _FED["read_count"] += 1
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -233,21 +269,28 @@ def _read(text_or_bytes: str | bytes, name: str = "fuzz.csv") -> Count | CountFo
 def _check_count(count: Count) -> None:
     """What every Count must be, however it was read."""
     n, k = count.votes.shape
-    assert n == len(count) >= 1 and k == len(count.candidates) >= 2
+    assert n == len(count) >= 1
+    assert k == len(count.candidates) >= 2
     assert count.votes.dtype == np.int64
-    assert (count.votes >= 0).all() and (count.votes <= _LIMIT).all()
-    assert len(set(count.candidates)) == k and all(c == c.strip() and c for c in count.candidates)
-    assert len(count.release_batch_types) == n and all(_SNAKE.fullmatch(t) for t in count.release_batch_types)
+    assert (count.votes >= 0).all()
+    assert (count.votes <= _LIMIT).all()
+    assert len(set(count.candidates)) == k
+    assert all(c == c.strip() and c for c in count.candidates)
+    assert len(count.release_batch_types) == n
+    assert all(_SNAKE.fullmatch(t) for t in count.release_batch_types)
     out = count.outstanding.to_numpy(dtype=float)
     assert ((out[np.isfinite(out)] >= 0) & (out[np.isfinite(out)] <= _LIMIT)).all()
-    assert not np.isinf(out).any() and not np.isinf(count.ballots_counted).any()
+    assert not np.isinf(out).any()
+    assert not np.isinf(count.ballots_counted).any()
     assert (np.diff(count.release_ids) > 0).all()
 
 
 def _check_error(err: CountFormatError, text: str, name: str = "fuzz.csv") -> None:
     """What every CountFormatError must carry: source, and a row/column that exist in the input."""
-    assert isinstance(err, ValueError) and isinstance(err, racecast.RacecastError)
-    assert err.source == name and str(err).startswith(name)
+    assert isinstance(err, ValueError)
+    assert isinstance(err, racecast.RacecastError)
+    assert err.source == name
+    assert str(err).startswith(name)
     assert len(err.reason) >= 15, f"message too terse to act on: {err.reason!r}"
     n_lines = text.count("\n") + text.count("\r") + 1
     assert err.row is None or 1 <= err.row <= n_lines, (err.row, n_lines)
@@ -269,7 +312,7 @@ def _csv_fields(text: str) -> set[str]:
 # ---------------------------------------------------------------------------
 # read_count
 # ---------------------------------------------------------------------------
-@settings(FUZZ, max_examples=VALID_CSV_CASES)
+@_feeds(VALID_CSV_CASES, "read_count")
 @given(valid_tables(), st.booleans(), st.booleans(), st.sets(st.integers(0, 5), max_size=3))
 def test_a_valid_table_reads_back_exactly_whatever_the_line_endings_bom_and_blank_lines(
     table, crlf, bom, blanks
@@ -364,7 +407,7 @@ def mutated_csv(draw: st.DrawFn) -> str:
     return text
 
 
-@settings(FUZZ, max_examples=MUTATED_CSV_FUZZ)
+@_feeds(MUTATED_CSV_FUZZ, "read_count")
 @given(mutated_csv())
 def test_a_mangled_csv_is_read_exactly_or_refused_with_file_row_and_column(text):
     out = _read(text)
@@ -381,12 +424,12 @@ def one_bad_cell(draw: st.DrawFn) -> tuple[dict, int, str, str]:
     kinds = ["votes", "batch_type"] + (["outstanding"] if "outstanding_late_mail" in table["extra"] else [])
     kind = draw(st.sampled_from(kinds))
     token = draw(
-        st.one_of(_text_cell(), st.integers(0, 10**11).map(str), st.sampled_from(TYPES + ["Late Mail"]))
+        st.one_of(_text_cell(), st.integers(0, 10**11).map(str), st.sampled_from([*TYPES, "Late Mail"]))
     )
     return table, i, kind, token
 
 
-@settings(FUZZ, max_examples=CELL_ORACLE_FUZZ)
+@_feeds(CELL_ORACLE_FUZZ, "read_count")
 @given(one_bad_cell(), st.data())
 def test_a_cell_is_accepted_exactly_when_the_documented_grammar_accepts_it(case, data):
     table, i, kind, token = case
@@ -429,7 +472,7 @@ def test_a_cell_is_accepted_exactly_when_the_documented_grammar_accepts_it(case,
         )
 
 
-@settings(FUZZ, max_examples=RAW_TEXT_FUZZ)
+@_feeds(RAW_TEXT_FUZZ, "read_count")
 @given(
     st.one_of(
         st.text(max_size=200),
@@ -446,7 +489,7 @@ def test_arbitrary_text_never_crashes_the_reader(text):
         _check_count(out)
 
 
-@settings(FUZZ, max_examples=RAW_BYTES_FUZZ)
+@_feeds(RAW_BYTES_FUZZ, "read_count")
 @given(
     st.one_of(
         st.binary(max_size=200),
@@ -544,8 +587,8 @@ def odd_frames(draw: st.DrawFn) -> tuple[pd.DataFrame, object]:
         st.one_of(
             st.none(),
             st.dictionaries(
-                st.sampled_from(TYPES + ["Late Mail", ""]),
-                st.sampled_from(ODD_VALUES + [100, 2500.5]),
+                st.sampled_from([*TYPES, "Late Mail", ""]),
+                st.sampled_from([*ODD_VALUES, 100, 2500.5]),
                 max_size=2,
             ),
         )
@@ -553,12 +596,13 @@ def odd_frames(draw: st.DrawFn) -> tuple[pd.DataFrame, object]:
     return df, outstanding
 
 
-@settings(FUZZ, max_examples=FRAME_FUZZ)
+@_feeds(FRAME_FUZZ, "from_frame")
 @given(odd_frames())
 def test_an_odd_frame_becomes_a_count_or_an_error_pointing_at_its_row_and_column(case):
     df, outstanding = case
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        _FED["from_frame"] += 1
         try:
             out: Count | CountFormatError = Count.from_frame(df, outstanding=outstanding, name="frame")
         except CountFormatError as err:
@@ -573,13 +617,14 @@ def test_an_odd_frame_becomes_a_count_or_an_error_pointing_at_its_row_and_column
             i = int(np.flatnonzero(out.release_ids == int(float(r)))[0])
             assert out.votes[i, out.candidates.index(c)] == int(float(str(v).strip()))
     else:
-        assert out.source == "frame" and len(out.reason) >= 15
+        assert out.source == "frame"
+        assert len(out.reason) >= 15
         assert out.row is None or 1 <= out.row <= len(df) + 1
         named = set(df.columns) | {"release", "batch_type", "candidate", "votes"}
         assert out.column is None or out.column in named or out.column.startswith("outstanding_")
 
 
-@settings(FUZZ, max_examples=ROUND_TRIP_CASES)
+@_feeds(ROUND_TRIP_CASES, "read_count", "from_frame")
 @given(valid_tables())
 def test_a_tidy_frame_and_the_same_csv_give_the_same_count(table):
     header, rows = _rows({**table, "extra": {}})
@@ -591,6 +636,7 @@ def test_a_tidy_frame_and_the_same_csv_give_the_same_count(table):
     ]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", racecast.CorrectionWarning)
+        _FED["from_frame"] += 1
         from_frame = Count.from_frame(pd.DataFrame(recs))
     assert isinstance(from_csv, Count)
     assert from_frame.candidates == from_csv.candidates
@@ -599,8 +645,10 @@ def test_a_tidy_frame_and_the_same_csv_give_the_same_count(table):
 
 
 def test_the_fuzz_budget_is_at_least_a_thousand_inputs_per_reader():
-    assert MUTATED_CSV_FUZZ + CELL_ORACLE_FUZZ + RAW_TEXT_FUZZ + RAW_BYTES_FUZZ >= 1000
-    assert FRAME_FUZZ >= 1000
+    # each test above fails if its reader was given fewer inputs than it promises; here the promises
+    # of the tests that exist add up to at least 1,000 per reader
+    assert set(_BUDGET) == {"read_count", "from_frame"}
+    assert min(_BUDGET.values()) >= 1000, dict(_BUDGET)
 
 
 @pytest.mark.parametrize("token", ["١٢٣", "１２", "+4", "1e5", "1,234", "nan", "-3", "1.5", str(_LIMIT + 1)])

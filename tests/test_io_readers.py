@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import racecast
-from racecast.errors import CorrectionWarning, CountFormatError, FeedWarning, ForecastInputError
+from racecast.errors import CorrectionWarning, CountFormatError, FeedWarning
 from racecast.io import CLARITY_VOTE_TYPES, read_clarity, read_nyt2020
 
 HERE = Path(__file__).resolve().parent
@@ -196,7 +196,7 @@ def test_nyt_any_feed_reads_back_votes_and_outstanding_as_published(tmp_path, fe
         warnings.simplefilter("ignore", FeedWarning)
         c = read_nyt2020(p, state="Oz")
     assert len(c) == len(feed)
-    by_name = dict(zip(c.candidates, c.votes.T))
+    by_name = dict(zip(c.candidates, c.votes.T, strict=True))
     np.testing.assert_array_equal(by_name["X"], [a for _, a, _, _ in feed])
     np.testing.assert_array_equal(by_name["Y"], [b for _, _, b, _ in feed])
     np.testing.assert_array_equal(c.outstanding["mixed"], [max(r, 0) for *_, r in feed])
@@ -282,7 +282,8 @@ def test_clarity_snapshots_become_releases_in_timestamp_order():
 def test_clarity_release_type_is_the_vote_type_that_added_most_votes():
     pytest.importorskip("clarify")
     c = read_clarity(FIXTURES, contest="Mayor")
-    # 1: mail 300+150 vs advance in person 100+120; 2: election day 500+650; 3: mail 120+40 vs provisional 30+25
+    # 1: mail 300+150 vs advance in person 100+120; 2: election day 500+650;
+    # 3: mail 120+40 vs provisional 30+25
     assert c.release_batch_types == ("mail", "election_day", "mail")
     assert c.text["note"].iloc[2] == "votes added by type: mail +160, provisional +55"
 
@@ -362,7 +363,10 @@ def _clarity_xml(
         f'<VoterTurnout totalVoters="1000" ballotsCast="{ballots}" voterTurnout="10.00"><Precincts>',
         '<Precinct name="P1" totalVoters="1000" ballotsCast="10" voterTurnout="1.00" percentReporting="1" />',
         "</Precincts></VoterTurnout>",
-        '<Contest key="1" text="Mayor" voteFor="1" isQuestion="false" precinctsReporting="1" precinctsReported="1">',
+        (
+            '<Contest key="1" text="Mayor" voteFor="1" isQuestion="false" precinctsReporting="1" '
+            'precinctsReported="1">'
+        ),
     ]
     for i, (name, types) in enumerate(choices.items()):
         tv = sum(v for v in types.values() if isinstance(v, int)) if total is None else total
@@ -495,7 +499,7 @@ def test_clarity_file_that_is_not_clarity_xml_is_named(tmp_path):
     pytest.importorskip("clarify")
     bad = tmp_path / "x.xml"
     bad.write_text("<html><body>Access denied</body></html>")
-    with pytest.raises(CountFormatError, match="not a Clarity detail.xml") as exc:
+    with pytest.raises(CountFormatError, match=r"not a Clarity detail\.xml") as exc:
         read_clarity(bad, contest="Mayor")
     assert exc.value.source == str(bad)
     broken = tmp_path / "y.xml"
@@ -504,9 +508,9 @@ def test_clarity_file_that_is_not_clarity_xml_is_named(tmp_path):
         read_clarity(broken, contest="Mayor")
 
 
-def test_clarity_bad_type_map_label_is_an_argument_error():
+def test_clarity_bad_type_map_label_is_a_count_format_error():
     pytest.importorskip("clarify")
-    with pytest.raises(ForecastInputError, match="snake_case"):
+    with pytest.raises(CountFormatError, match="snake_case"):
         read_clarity(FIXTURES, contest="Mayor", type_map={"Election Day": "Election Day"})
 
 

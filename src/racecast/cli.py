@@ -41,9 +41,9 @@ from rich.table import Table
 from ._version import __version__
 from .count import Count
 from .errors import ForecastInputError, RacecastError, RacecastWarning
+from .io import count_problems, read_count
 from .pipeline import forecast
 from .result import Forecast
-from .io import _count_problems, read_count
 from .replay import Replay, replay
 
 __all__ = ["CSV_COLUMNS", "EXIT_BAD_INPUT", "EXIT_FAILURE", "EXIT_OK", "REPLAY_CSV_COLUMNS", "app", "main"]
@@ -612,7 +612,7 @@ def validate_command(
     with _reporting(ctx):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RacecastWarning)
-            count, problems = _count_problems(file, limit=limit)
+            count, problems = count_problems(file, limit=limit)
         if problems:
             for p in problems:
                 _say("error", str(p))

@@ -24,9 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .count import _TYPE_RE as TYPE_RE
-from .count import MAX_NUMBER, Count
-from .count import _snake as snake
+from ._format import MAX_NUMBER, TYPE_RE, snake
+from .count import Count
 from .errors import ForecastInputError
 
 __all__ = ["Outstanding", "check_remaining", "resolve_outstanding", "votes_per_ballot"]

@@ -1,0 +1,166 @@
+"""The cell grammar of a count: column names, batch-type labels, numbers and times.
+
+One copy of each rule, used by every reader and by
+[`Count.from_frame`][racecast.Count.from_frame]; what is accepted is
+described in ``docs/data-format.md`` and ``docs/reliability.md``.  A cell that
+breaks a rule raises a [`CountFormatError`][racecast.CountFormatError] naming
+the file, row and column and what to do.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import pandas as pd
+
+from .errors import CountFormatError
+
+__all__ = [
+    "MAX_NUMBER",
+    "OUTSTANDING_PREFIX",
+    "RESERVED_COLUMNS",
+    "TYPE_RE",
+    "invisible",
+    "parse_int",
+    "parse_optional_number",
+    "parse_released_at",
+    "snake",
+]
+
+#: Columns with a fixed meaning; every other column is a candidate.
+RESERVED_COLUMNS = ("release", "released_at", "batch_type", "ballots_counted", "source", "note")
+#: Prefix of the outstanding-ballot columns, e.g. ``outstanding_late_mail``.
+OUTSTANDING_PREFIX = "outstanding_"
+#: A batch-type label: snake_case, starting with a letter.
+TYPE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+#: Largest number accepted in a vote, ballot or outstanding cell (more than the
+#: world's population): a bigger value is a mistake (cells run together, an
+#: identifier in the wrong column) and would overflow the int64 arithmetic.
+MAX_NUMBER = 10**10
+
+#: Whole numbers: ASCII digits, optionally with a zero decimal part ("1234.0", as
+#: spreadsheets and pandas write integer columns that have a blank cell).
+_WHOLE_RE = re.compile(r"[0-9]+(?:\.0*)?")
+#: Plain decimal numbers (optional numeric columns: ballots, outstanding).
+_DECIMAL_RE = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+#: Numbers written with thousands separators ("1,234", "1.234.567", "1 234", "1'234").
+_THOUSANDS_RE = re.compile(r"[+-]?[0-9]{1,3}(?:([,.' \u00a0\u202f_])[0-9]{3})(?:\1[0-9]{3})*(?:\.[0-9]*)?")
+#: Scientific notation ("1.23E+05"), which spreadsheets use after rounding.
+_SCIENTIFIC_RE = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][+-]?[0-9]+")
+#: ISO 8601 date and time, with or without a UTC offset (checked separately).
+_ISO_RE = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)?"
+    r"(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?"
+)
+#: What spreadsheets and databases write for a missing or broken number.
+_NOT_A_NUMBER = ("nan", "inf", "infinity", "na", "n/a", "null", "none", "#n/a", "#value!")
+
+
+def snake(label: str) -> str:
+    """``label`` as a snake_case label: ASCII, lower case, runs of other characters as ``_``."""
+    ascii_label = unicodedata.normalize("NFKD", str(label)).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "_", ascii_label.strip().lower()).strip("_")
+
+
+def invisible(text: str) -> str | None:
+    """The first control or invisible formatting character in ``text`` (e.g. a stray BOM), if any."""
+    for ch in text:
+        if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp"):
+            return ch
+    return None
+
+
+def _number_problem(s: str, raw: object, *, what: str, whole: bool) -> str:
+    """Why the (stripped, non-blank) cell ``s`` is not an acceptable number: a message with a hint."""
+    kind = "a whole number" if whole else "a number or blank"
+    body = s[1:] if s[:1] in "+-" else s
+    if s.startswith("-") and (_DECIMAL_RE.fullmatch(body) or _THOUSANDS_RE.fullmatch(body)):
+        return f"{what} cannot be negative, got {raw!r}"
+    if s.lower().lstrip("+-") in _NOT_A_NUMBER:
+        missing = " (a missing value?)" if "n" in s.lower() and "inf" not in s.lower() else ""
+        return f"{what} must be {kind} and finite, got {raw!r}{missing}"
+    if _THOUSANDS_RE.fullmatch(s):
+        if whole and re.fullmatch(r"[0-9]+\.[0-9]+", s):
+            return f"{what} must be a whole number, got {raw!r} (if '.' separates thousands, remove it)"
+        return (
+            f"{what} must be written without thousands separators, got {raw!r} (remove thousands separators)"
+        )
+    if _SCIENTIFIC_RE.fullmatch(s):
+        return (
+            f"{what} is in scientific notation ({raw!r}), which spreadsheets write after rounding; "
+            "export the exact number (format the column as a number with no exponent)"
+        )
+    if s[:1] == "+" and (_DECIMAL_RE.fullmatch(body) or body.isdecimal()):
+        return f"{what} must be {kind} written without a sign, got {raw!r}"
+    if not s.isascii() and body.replace(".", "", 1).isdecimal():
+        return f"{what} must be written with the ASCII digits 0-9, got {raw!r}"
+    return f"{what} must be {kind}, got {raw!r}"
+
+
+def _parse_number(
+    raw: object, *, source: str, row: int | None, column: str, what: str, whole: bool, maximum: int
+) -> float:
+    s = "" if raw is None else str(raw).strip()
+    if s == "":
+        return float("nan")
+    ok = (_WHOLE_RE if whole else _DECIMAL_RE).fullmatch(s)
+    if not ok:
+        raise CountFormatError(
+            _number_problem(s, raw, what=what, whole=whole), source=source, row=row, column=column
+        )
+    digits = s.split(".")[0].lstrip("0")
+    if len(digits) > len(str(maximum)) or (whole and int(digits or "0") > maximum) or float(s) > maximum:
+        shown = repr(raw) if len(s) <= 40 else repr(s[:37] + "...")
+        raise CountFormatError(
+            f"{what} is implausibly large, got {shown}; the largest accepted is {maximum:,}. "
+            "Check for cells run together or an identifier in the wrong column",
+            source=source,
+            row=row,
+            column=column,
+        )
+    return float(int(digits or "0")) if whole else float(s)
+
+
+def parse_int(
+    raw: str, *, source: str, row: int | None, column: str, what: str, maximum: int = MAX_NUMBER
+) -> int:
+    """A required whole number ``0 <= n <= maximum``; see ``docs/reliability.md`` for what is accepted."""
+    s = "" if raw is None else str(raw).strip()
+    if s == "":
+        raise CountFormatError(
+            f"{what} is blank; every release needs a value here", source=source, row=row, column=column
+        )
+    _parse_number(s, source=source, row=row, column=column, what=what, whole=True, maximum=maximum)
+    return int(s.split(".")[0])
+
+
+def parse_optional_number(raw: str, *, source: str, row: int | None, column: str, what: str) -> float:
+    """An optional non-negative number (``nan`` when blank); plain decimal notation only."""
+    return _parse_number(
+        raw, source=source, row=row, column=column, what=what, whole=False, maximum=MAX_NUMBER
+    )
+
+
+def parse_released_at(raw: str, *, source: str, row: int | None) -> pd.Timestamp:
+    """A non-blank ``released_at`` cell: ISO 8601 with a UTC offset, returned in UTC."""
+    try:
+        if not _ISO_RE.fullmatch(raw):
+            raise ValueError(raw)
+        ts = pd.Timestamp(raw)
+    except (ValueError, TypeError, OverflowError):
+        raise CountFormatError(
+            f"released_at must be ISO 8601 with a UTC offset (e.g. 2022-11-08T20:55-08:00), got {raw!r}",
+            source=source,
+            row=row,
+            column="released_at",
+        ) from None
+    if ts is pd.NaT or ts.tzinfo is None:
+        raise CountFormatError(
+            f"released_at needs a UTC offset (e.g. 2022-11-08T20:55-08:00), got {raw!r}",
+            source=source,
+            row=row,
+            column="released_at",
+        )
+    return ts.tz_convert("UTC")

@@ -1,0 +1,20 @@
+"""Readers: files in, validated [`Count`][racecast.Count] out.
+
+Every reader funnels through the same validation, so a bad file gets the same
+clear [`CountFormatError`][racecast.CountFormatError] naming the file, row and
+column whatever its origin; readers raise no other racecast error.
+"""
+
+from .clarity import CLARITY_VOTE_TYPES, read_clarity
+from .csv import count_problems, read_count
+from .examples import example_path
+from .nyt2020 import read_nyt2020
+
+__all__ = [
+    "CLARITY_VOTE_TYPES",
+    "count_problems",
+    "example_path",
+    "read_clarity",
+    "read_count",
+    "read_nyt2020",
+]
