@@ -42,7 +42,7 @@ def run(*args: str):
 
 
 def fast(file, *args: str):
-    """``racecast forecast FILE`` with the fast engine and few draws (for speed) unless ``args`` say otherwise."""
+    """``racecast forecast FILE``, fast engine, few draws (for speed) unless ``args`` say otherwise."""
     return run("forecast", file, "--engine", "fast", "--draws", "400", "--seed", "7", *args)
 
 
@@ -70,7 +70,8 @@ def test_version_prints_the_package_version():
 
 def test_no_arguments_shows_the_commands():
     result = run()
-    assert "forecast" in result.output and "validate" in result.output
+    assert "forecast" in result.output
+    assert "validate" in result.output
 
 
 def test_console_script_entry_point_is_declared():
@@ -125,8 +126,9 @@ def test_validate_reports_every_problem_with_row_and_column_and_exits_2(tmp_path
         (6, "column 'B'"),
     ]
     assert len(lines) == len(expected) + 1
-    for line, (row, what) in zip(lines, expected):
-        assert f"{bad}, row {row}" in line and what in line, line
+    for line, (row, what) in zip(lines, expected, strict=False):
+        assert f"{bad}, row {row}" in line, line
+        assert what in line, line
     assert lines[-1].endswith("6 problem(s) found")
     assert result.stdout == ""
 
@@ -150,7 +152,8 @@ def test_validate_prints_warnings_but_passes_a_count_with_a_correction(tmp_path)
     p = write(tmp_path, "batch_type,A,B\nearly_mail,100,90\nlate_mail,99,120\n")
     result = run("validate", p)
     assert result.exit_code == 0
-    assert "racecast: warning:" in result.stderr and "cumulative votes went down" in result.stderr
+    assert "racecast: warning:" in result.stderr
+    assert "cumulative votes went down" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 
@@ -184,7 +187,8 @@ def test_forecast_json_has_the_documented_keys_and_matches_the_library(tmp_path)
     for part in ("candidates", "outcomes", "remaining"):
         for item in doc[part]:
             assert set(item) == documented[part], part
-    assert doc["as_of_release"] == 4 and doc["releases"] == 4
+    assert doc["as_of_release"] == 4
+    assert doc["releases"] == 4
     assert [c["name"] for c in doc["candidates"]] == ["Karen Bass", "Rick Caruso"]
     for c in doc["candidates"]:
         assert set(c["final_share"]) == set(c["final_votes"]) == {"median", "lower", "upper"}
@@ -269,9 +273,11 @@ def test_forecast_remaining_overrides_the_file(tmp_path):
     result = fast(p, "--remaining", "late_mail=2000", "-r", "provisional=1_000", "--format", "json")
     assert result.exit_code == 0, result.output
     rem = {r["batch_type"]: r for r in json.loads(result.stdout)["remaining"]}
-    assert rem["late_mail"]["amount"] == 2000 and rem["late_mail"]["source"] == "override"
+    assert rem["late_mail"]["amount"] == 2000
+    assert rem["late_mail"]["source"] == "override"
     assert rem["provisional"]["amount"] == 1000
-    assert "provisional" in result.stderr and "none has been counted" in result.stderr
+    assert "provisional" in result.stderr
+    assert "none has been counted" in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -291,7 +297,8 @@ def test_forecast_bad_option_values_are_one_line_errors_with_exit_2(tmp_path, ar
     result = fast(p, *args)
     assert result.exit_code == EXIT_BAD_INPUT, result.output
     errors = [line for line in result.stderr.splitlines() if line.startswith("racecast: error:")]
-    assert len(errors) == 1 and message in errors[0]
+    assert len(errors) == 1
+    assert message in errors[0]
     assert "Traceback" not in result.output
 
 
@@ -323,19 +330,39 @@ def test_an_unexpected_failure_is_one_line_and_exit_1(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("something broke")
 
-    monkeypatch.setattr(cli, "forecast", broken)
+    monkeypatch.setattr("racecast.cli.forecast.forecast", broken)
     result = fast(LA)
     assert result.exit_code == EXIT_FAILURE
     assert result.stderr.strip() == (
-        "racecast: error: unexpected RuntimeError: something broke (run with --debug for the traceback)"
+        "racecast: error: unexpected RuntimeError: something broke; this is a bug in racecast "
+        f"{racecast.__version__}, please report it (run with --debug for the traceback)"
     )
     debug = CliRunner().invoke(app, ["--debug", "forecast", str(LA), "--engine", "fast"])
     assert isinstance(debug.exception, RuntimeError)
 
 
+def test_an_internal_error_is_reported_as_a_bug_with_exit_1(monkeypatch):
+    def broken(*args, **kwargs):
+        raise racecast.InternalError("probabilities do not sum to 1")
+
+    monkeypatch.setattr("racecast.cli.forecast.forecast", broken)
+    result = fast(LA)
+    assert result.exit_code == EXIT_FAILURE
+    assert result.stderr.strip() == (
+        "racecast: error: internal error: probabilities do not sum to 1; this is a bug in racecast "
+        f"{racecast.__version__}, please report it (run with --debug for the traceback)"
+    )
+
+
+def test_forecast_and_replay_default_to_the_library_engine():
+    for command in ("forecast", "replay"):
+        help_text = " ".join(run(command, "--help").stdout.split())
+        assert f"[default: {racecast.settings.DEFAULT_ENGINE}]" in help_text, command
+
+
 @pytest.mark.slow
 def test_forecast_with_nuts_runs_end_to_end():
-    result = run("forecast", LA, "--as-of", "4", "--seed", "1", "--format", "json")
+    result = run("forecast", LA, "--as-of", "4", "--engine", "nuts", "--seed", "1", "--format", "json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     # NUTS ran; a poor fit falls back to the fast engine and says so (see racecast.forecast)
@@ -351,8 +378,10 @@ def test_replay_table_scores_the_la_count():
     result = run("replay", LA, "--seed", "1", "--draws", "400")
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert "replay of 10 releases by racecast" in out and "final winner Karen Bass" in out
-    assert "P(Karen Bass)" in out and "score over 7 forecasts" in out
+    assert "replay of 10 releases by racecast" in out
+    assert "final winner Karen Bass" in out
+    assert "P(Karen Bass)" in out
+    assert "score over 7 forecasts" in out
     assert "stayed >= 0.95 from: release" in out
 
 
@@ -391,7 +420,8 @@ def test_replay_final_votes_and_a_baseline(tmp_path):
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["forecaster"] == "counted_split"
-    assert doc["winner"] == "B" and doc["final_votes"] == {"A": 1500.0, "B": 1700.0}
+    assert doc["winner"] == "B"
+    assert doc["final_votes"] == {"A": 1500.0, "B": 1700.0}
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,112 @@
+"""The options the commands share, each written once, with its default from [`racecast.settings`][].
+
+Each option is an ``Annotated`` type a command uses as a parameter's annotation,
+its default taken from the one defaults table, so ``racecast forecast`` and
+``racecast replay`` cannot disagree with each other or with the library.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..count import Count
+from ..errors import ForecastInputError
+from ..settings import DEFAULT_ENGINE
+from ._output import OutputFormat
+
+__all__ = [
+    "DEFAULT_ENGINE_CHOICE",
+    "AsOfOption",
+    "CountFile",
+    "DrawsOption",
+    "Engine",
+    "EngineOption",
+    "FormatOption",
+    "IntervalOption",
+    "RemainingOption",
+    "SeedOption",
+    "as_of",
+    "parse_remaining",
+]
+
+
+class Engine(StrEnum):
+    """Inference engine (see [`racecast.settings`][] for why ``fast`` is the default)."""
+
+    nuts = "nuts"
+    fast = "fast"
+
+
+#: The default engine as a command-line choice.
+DEFAULT_ENGINE_CHOICE = Engine(DEFAULT_ENGINE)
+
+CountFile = Annotated[
+    Path, typer.Argument(help="Count file (CSV, see docs/data-format.md).", show_default=False)
+]
+EngineOption = Annotated[
+    Engine,
+    typer.Option(help="fast: exact Gaussian grid engine; nuts: PyMC sampler (same model)."),
+]
+SeedOption = Annotated[int | None, typer.Option(help="Random seed; the same seed gives the same answer.")]
+DrawsOption = Annotated[
+    int, typer.Option(help="Posterior draws (per forecast), each simulated into one final count.")
+]
+IntervalOption = Annotated[float, typer.Option(help="Mass of the reported intervals.")]
+FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+AsOfOption = Annotated[
+    int | None,
+    typer.Option(
+        "--as-of",
+        metavar="RELEASE",
+        help="Forecast as of this release number (default: the last).",
+        show_default=False,
+    ),
+]
+RemainingOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--remaining",
+        "-r",
+        metavar="TYPE=N",
+        help="Outstanding ballots of a batch type (repeat for several types); overrides the file's "
+        "outstanding_<type> columns.",
+        show_default=False,
+    ),
+]
+
+_REMAINING_RE = re.compile(r"^\s*([A-Za-z0-9_]+)\s*=\s*(.+?)\s*$")
+
+
+def parse_remaining(values: list[str] | None) -> dict[str, float] | None:
+    """``["late_mail=331_000", ...]`` as ``{"late_mail": 331000.0, ...}`` (``None`` when not given)."""
+    if not values:
+        return None
+    out: dict[str, float] = {}
+    for raw in values:
+        m = _REMAINING_RE.match(raw)
+        if not m:
+            raise ForecastInputError(f"--remaining expects TYPE=N (e.g. late_mail=331000), got {raw!r}")
+        t, n = m.group(1), m.group(2).replace("_", "")
+        try:
+            val = float(n)
+        except ValueError:
+            raise ForecastInputError(f"--remaining {t}: N must be a number, got {m.group(2)!r}") from None
+        if t in out:
+            raise ForecastInputError(f"--remaining gives {t!r} twice")
+        out[t] = val
+    return out
+
+
+def as_of(count: Count, release: int | None) -> Count:
+    """The count as it stood after release number ``release`` (all of it when ``None``)."""
+    if release is None:
+        return count
+    ids = [int(r) for r in count.release_ids]
+    if release not in ids:
+        raise ForecastInputError(f"--as-of {release}: {count.name} has releases {ids[0]}..{ids[-1]}: {ids}")
+    return count[: ids.index(release) + 1]
