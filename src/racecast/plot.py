@@ -94,7 +94,7 @@ def plot_replay(
     Parameters
     ----------
     replay
-        A [`Replay`][racecast.Replay] (what [`replay`][racecast.replay] returns).
+        A [`Replay`][racecast.Replay] (what `racecast.replay(count)` returns).
     title
         Figure title (default: the count's name and the forecaster).
     events
