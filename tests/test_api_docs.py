@@ -94,7 +94,7 @@ def _public_names() -> list[tuple[str, str, Any]]:
     return names
 
 
-def test_the_built_site_has_no_raw_sphinx_roles(site: Path):
+def test_the_built_site_has_no_raw_sphinx_roles(site: Path) -> None:
     found = []
     for page in sorted(site.rglob("*.html")):
         html = page.read_text(encoding="utf-8")
@@ -103,7 +103,7 @@ def test_the_built_site_has_no_raw_sphinx_roles(site: Path):
     assert not found, f"{len(found)} raw Sphinx role(s) in the built site:\n" + "\n".join(found[:50])
 
 
-def test_every_public_name_is_on_the_api_page(site: Path):
+def test_every_public_name_is_on_the_api_page(site: Path) -> None:
     anchors = set(_ANCHOR.findall((site / "api" / "index.html").read_text(encoding="utf-8")))
     shown = [_resolve(a) for a in anchors]
     missing = [
