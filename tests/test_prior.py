@@ -24,8 +24,8 @@ def count_from_batches(batches, candidates=("A", "B"), outstanding=None) -> race
     """A count from a list of ``(batch_type, votes per candidate)`` batches."""
     votes = np.cumsum(np.array([v for _, v in batches]), axis=0)
     rows = []
-    for r, ((t, _), cum) in enumerate(zip(batches, votes), start=1):
-        for c, v in zip(candidates, cum):
+    for r, ((t, _), cum) in enumerate(zip(batches, votes, strict=True), start=1):
+        for c, v in zip(candidates, cum, strict=True):
             rows.append({"release": r, "batch_type": t, "candidate": c, "votes": int(v)})
     return racecast.Count.from_frame(pd.DataFrame(rows), outstanding=outstanding, name="<test>")
 
@@ -33,7 +33,7 @@ def count_from_batches(batches, candidates=("A", "B"), outstanding=None) -> race
 def simulate_batches(rng, types, scores, sizes, batch_sd=0.0):
     """Multinomial batches: type ``t`` has candidate scores ``scores[t]`` (+ batch noise)."""
     out = []
-    for t, n_votes in zip(types, sizes):
+    for t, n_votes in zip(types, sizes, strict=True):
         for n in n_votes:
             s = np.asarray(scores[t], float) + batch_sd * rng.standard_normal(len(scores[t]))
             p = np.exp(s - s.max())
@@ -208,7 +208,8 @@ def test_prior_round_trips_through_json():
     )
     back = racecast.Prior.from_dict(json.loads(json.dumps(prior.to_dict())))
     assert back.to_dict() == prior.to_dict()
-    assert back.types == prior.types and back.sides == prior.sides
+    assert back.types == prior.types
+    assert back.sides == prior.sides
     np.testing.assert_array_equal(back.shift, prior.shift)
     np.testing.assert_array_equal(back.sd, prior.sd)
     assert str(back) == str(prior)
@@ -228,7 +229,9 @@ def test_a_round_tripped_prior_gives_the_same_forecast(la_count):
 def test_prior_prints_its_shifts_and_sides():
     primary = racecast.read_count(racecast.example_path("la_mayor_2022_primary"))
     text = str(racecast.prior_from(primary, sides=LA_SIDES))
-    assert "late_mail" in text and "+0.309" in text and "Karen Bass -> progressive" in text
+    assert "late_mail" in text
+    assert "+0.309" in text
+    assert "Karen Bass -> progressive" in text
     assert "inflation" in repr(racecast.prior_from(primary, sides=LA_SIDES))
 
 
@@ -236,7 +239,7 @@ def test_prior_is_immutable():
     p = racecast.Prior(types=("late_mail",), sides=("A", "B"), shift=[[0.4, 0.0]], sd=[0.3])
     with pytest.raises(dataclasses.FrozenInstanceError):
         p.inflation = 1.0  # type: ignore[misc]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="read-only"):
         p.shift[0, 0] = 1.0
 
 
@@ -302,7 +305,7 @@ def test_forecast_says_which_candidates_have_no_side(la_count):
     )
     with pytest.raises(racecast.ForecastInputError, match="nothing to apply"):
         quiet_forecast(la_count[:3], engine="fast", prior=unrelated)
-    with pytest.raises(racecast.ForecastInputError, match="racecast.Prior"):
+    with pytest.raises(racecast.ForecastInputError, match=r"racecast\.Prior"):
         quiet_forecast(la_count[:3], engine="fast", prior={"late_mail": 0.3})
 
 
@@ -402,8 +405,8 @@ def test_a_wrong_prior_gives_way_to_the_types_own_batches():
                 ("early_mail", np.array([9800, 10200])),
                 ("vote_center", np.array([9000, 11000])),
                 ("vote_center", np.array([14000, 16000])),
-            ]
-            + late[:k],
+                *late[:k],
+            ],
             outstanding={"late_mail": 15000 * (8 - k)},
         )
         with_prior = quiet_forecast(count, seed=2, engine="fast", draws=4000, prior=wrong)
@@ -432,7 +435,8 @@ def test_a_wrong_prior_gives_way_to_the_types_own_batches():
     assert pulls[2] < 0.1
     assert pulls[3] < pulls[2]
     assert abs(shares[2][0] - shares[2][1]) < 0.01
-    assert shares[2][2] > 0.9 and shares[3][2] > 0.99
+    assert shares[2][2] > 0.9
+    assert shares[3][2] > 0.99
 
 
 @pytest.mark.slow

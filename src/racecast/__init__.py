@@ -36,7 +36,8 @@ from .result import Forecast, read_forecast
 from .settings import NutsSettings
 from .io import example_path, read_clarity, read_count, read_nyt2020
 from .model import Priors
-from .prior import Prior, prior_from
+from .history import prior_from
+from .prior import Prior
 from .parallel import forecast_many
 from . import pooling, rules  # noqa: F401  (racecast.rules.Majority, racecast.pooling.pool_candidates)
 from . import baselines, scoring  # noqa: F401  (racecast.scoring.brier_score, racecast.baselines.counted_split)

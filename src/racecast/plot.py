@@ -1,15 +1,15 @@
-"""Plots of replays and forecasts (matplotlib; install the ``plot`` extra).
+"""Plots of replays and forecasts (matplotlib; install the `plot` extra).
 
 Two pictures carry the story of a count:
 
-* :func:`plot_replay` -- who was going to win after each release: the win
+* [`plot_replay`][racecast.plot.plot_replay] -- who was going to win after each release: the win
   probability per candidate, with the running lead in votes underneath and the
   releases where the lead changed hands marked;
-* :func:`plot_forecast` -- one forecast: each candidate's final-share interval
+* [`plot_forecast`][racecast.plot.plot_forecast] -- one forecast: each candidate's final-share interval
   next to the share counted so far, and the simulated final margin.
 
-Both return the :class:`matplotlib.figure.Figure` and draw nothing on screen by
-themselves; save it with ``fig.savefig(path)``.
+Both return the `matplotlib.figure.Figure` and draw nothing on screen by
+themselves; save it with `fig.savefig(path)`.
 
 Examples
 --------
@@ -24,20 +24,32 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:  # pragma: no cover
+from .count import Count
+from .report import ForecastLike
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from .replay import Replay
+__all__ = ["candidate_colors", "plot_forecast", "plot_replay"]
 
-from .report import ForecastLike as Forecast
 
-__all__ = ["plot_replay", "plot_forecast", "candidate_colors"]
+class _ReplayLike(Protocol):
+    """What [`plot_replay`][racecast.plot.plot_replay] reads of a replay ([`Replay`][racecast.Replay])."""
+
+    @property
+    def count(self) -> Count: ...
+    @property
+    def table(self) -> pd.DataFrame: ...
+    @property
+    def forecaster(self) -> str: ...
+
 
 # Colour-blind-safe palette (Okabe-Ito), in candidate order.
 _PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
@@ -70,7 +82,7 @@ def _x_axis(times: pd.Series, releases: np.ndarray) -> tuple[np.ndarray | pd.Dat
 
 
 def plot_replay(
-    replay: Replay,
+    replay: _ReplayLike,
     *,
     title: str | None = None,
     events: Mapping[str, Any] | None = None,
@@ -82,12 +94,12 @@ def plot_replay(
     Parameters
     ----------
     replay
-        A :class:`racecast.replay.Replay`.
+        A [`Replay`][racecast.Replay] (what `racecast.replay(count)` returns).
     title
         Figure title (default: the count's name and the forecaster).
     events
-        Extra vertical markers, ``{label: time or release number}``, e.g.
-        ``{"AP call": pd.Timestamp("2022-11-16T23:35Z")}``.
+        Extra vertical markers, `{label: time or release number}`, e.g.
+        `{"AP call": pd.Timestamp("2022-11-16T23:35Z")}`.
     threshold
         Level drawn as the "call" line (default 0.95).
     figsize
@@ -115,15 +127,44 @@ def plot_replay(
     cands = list(count.candidates)
     colors = candidate_colors(cands)
     x_all, xlabel, is_time = _x_axis(count.released_at, count.release_ids)
-    table = replay.table
-    n_rows = len(table)
-    x_fc = x_all[:n_rows]
-    ok = table["win_probability"].notna().all(axis=1).to_numpy()
-
     fig, (ax, ax_lead) = plt.subplots(
         2, 1, sharex=True, figsize=figsize, gridspec_kw={"height_ratios": [2.2, 1.0], "hspace": 0.08}
     )
-    for c in cands:
+    _draw_win_probability(plt, ax, replay.table, x_all, colors, threshold)
+    leader_idx = _draw_lead(plt, ax_lead, count.votes, x_all, colors)
+    ax_lead.set_xlabel(xlabel)
+    ax_lead.grid(axis="y", color="0.9")
+
+    def xnum(v: Any) -> float:
+        """x position as a plain number (text positions do not convert dates)."""
+        if is_time:
+            import matplotlib.dates as mdates
+
+            return float(mdates.date2num(pd.Timestamp(v).to_pydatetime()))
+        return float(v)
+
+    _mark_lead_changes(ax, ax_lead, x_all, leader_idx, cands, xnum)
+    _mark_events(ax, ax_lead, events or {}, is_time, xnum)
+    if is_time:
+        import matplotlib.dates as mdates
+
+        loc = mdates.AutoDateLocator(maxticks=8)
+        ax_lead.xaxis.set_major_locator(loc)
+        ax_lead.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
+    ax.legend(loc="center right", frameon=False, fontsize=9)
+    name = getattr(count, "name", "count")
+    short = str(name).replace("\\", "/").rsplit("/", 1)[-1]
+    fig.suptitle(title or f"{short}: win probability after each release ({replay.forecaster})", fontsize=11)
+    return fig
+
+
+def _draw_win_probability(
+    plt: Any, ax: Axes, table: pd.DataFrame, x_all: Any, colors: dict[str, str], threshold: float
+) -> None:
+    """P(win) of each candidate after each forecast release, with the call lines."""
+    x_fc = x_all[: len(table)]
+    ok = table["win_probability"].notna().all(axis=1).to_numpy()
+    for c in colors:
         p = table[("win_probability", c)].to_numpy(dtype=float)
         ax.plot(
             x_fc[ok],
@@ -151,8 +192,10 @@ def plot_replay(
     ax.yaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
     ax.grid(axis="y", color="0.9")
 
-    # running lead, every release
-    votes = count.votes
+
+def _draw_lead(plt: Any, ax_lead: Axes, votes: np.ndarray, x_all: Any, colors: dict[str, str]) -> np.ndarray:
+    """The running lead in votes after every release, coloured by the leader; returns the leader's index."""
+    cands = list(colors)
     order = np.argsort(-votes, axis=1, kind="stable")
     leader_idx = order[:, 0]
     rows = np.arange(len(votes))
@@ -181,17 +224,18 @@ def plot_replay(
     ax_lead.vlines(x_all, 0, lead, colors=lead_colors, lw=2.2)
     ax_lead.scatter(x_all, lead, c=lead_colors, s=14, zorder=3)
     ax_lead.set_ylabel("lead (votes)")
-    ax_lead.set_xlabel(xlabel)
-    ax_lead.grid(axis="y", color="0.9")
+    return leader_idx
 
-    def xnum(v: Any) -> float:
-        """x position as a plain number (text positions do not convert dates)."""
-        if is_time:
-            import matplotlib.dates as mdates
 
-            return float(mdates.date2num(pd.Timestamp(v).to_pydatetime()))
-        return float(v)
-
+def _mark_lead_changes(
+    ax: Axes,
+    ax_lead: Axes,
+    x_all: Any,
+    leader_idx: np.ndarray,
+    cands: list[str],
+    xnum: Callable[[Any], float],
+) -> None:
+    """Dotted lines at the releases after which the counted lead changed hands."""
     changes = [i for i in range(1, len(leader_idx)) if leader_idx[i] != leader_idx[i - 1]]
     for j, i in enumerate(changes):
         for a in (ax, ax_lead):
@@ -208,7 +252,13 @@ def plot_replay(
             xytext=(2, 2 + 9 * (j % 2)),
             textcoords="offset points",
         )
-    for label, at in (events or {}).items():
+
+
+def _mark_events(
+    ax: Axes, ax_lead: Axes, events: Mapping[str, Any], is_time: bool, xnum: Callable[[Any], float]
+) -> None:
+    """The caller's extra vertical markers (`events=`), labelled."""
+    for label, at in events.items():
         xv = pd.Timestamp(at) if is_time else at
         if is_time and xv.tzinfo is None:
             xv = xv.tz_localize("UTC")
@@ -224,21 +274,10 @@ def plot_replay(
             va="center",
             ha="right",
         )
-    if is_time:
-        import matplotlib.dates as mdates
-
-        loc = mdates.AutoDateLocator(maxticks=8)
-        ax_lead.xaxis.set_major_locator(loc)
-        ax_lead.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
-    ax.legend(loc="center right", frameon=False, fontsize=9)
-    name = getattr(count, "name", "count")
-    short = str(name).replace("\\", "/").rsplit("/", 1)[-1]
-    fig.suptitle(title or f"{short}: win probability after each release ({replay.forecaster})", fontsize=11)
-    return fig
 
 
 def plot_forecast(
-    forecast: Forecast,
+    forecast: ForecastLike,
     *,
     title: str | None = None,
     figsize: tuple[float, float] = (9.0, 3.8),
@@ -249,7 +288,7 @@ def plot_forecast(
     Parameters
     ----------
     forecast
-        A :class:`racecast.Forecast`.
+        A [`Forecast`][racecast.Forecast].
     title
         Figure title (default: the count's name and the release).
     figsize
@@ -284,7 +323,7 @@ def plot_forecast(
     )
 
     y = np.arange(len(cands))[::-1]
-    for yi, c in zip(y, cands):
+    for yi, c in zip(y, cands, strict=True):
         lo, med, hi = (100 * fs.loc[c, k] for k in ("lower", "median", "upper"))
         ax.plot([lo, hi], [yi, yi], color=colors[c], lw=7, alpha=0.35, solid_capstyle="butt")
         ax.plot([med], [yi], "o", color=colors[c], ms=8)
