@@ -1,7 +1,7 @@
 """How a forecast was made: library versions and a fingerprint of the count it read.
 
-Stored once in [`Forecast.settings`][racecast.Forecast.settings] and in the
-``attrs`` of [`Forecast.idata`][racecast.Forecast.idata] (and so in a saved
+Stored once in ``Forecast.settings`` and in the ``attrs`` of
+[`Forecast.idata`][racecast.Forecast.idata] (and so in a saved
 forecast), as pymc-marketing stamps its results: with the seed and the options
 they say how to reproduce the forecast, and whether a count read later is the same.
 """

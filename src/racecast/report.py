@@ -26,7 +26,6 @@ from .rules import Rule, RuleResult
 
 __all__ = ["CSV_COLUMNS", "TABLE_COLUMNS", "forecast_csv", "forecast_dict", "forecast_table", "summary_text"]
 
-#: Columns of [`forecast_table`][racecast.report.forecast_table], one row per candidate.
 TABLE_COLUMNS = (
     "contest",
     "as_of_release",
@@ -45,8 +44,8 @@ TABLE_COLUMNS = (
     "rule",
     "engine",
 )
+"""Columns of [`forecast_table`][racecast.report.forecast_table], one row per candidate."""
 
-#: Columns of ``racecast forecast --format csv`` (a subset of the table, in this order).
 CSV_COLUMNS = (
     "candidate",
     "votes",
@@ -61,6 +60,7 @@ CSV_COLUMNS = (
     "as_of_release",
     "interval",
 )
+"""Columns of ``racecast forecast --format csv`` (a subset of the table, in this order)."""
 
 _QUANTILES = ("median", "lower", "upper")
 

@@ -43,20 +43,21 @@ __all__ = [
 ]
 
 Engine = Literal["fast", "nuts"]
+"""The engines: ``"fast"`` (grid integration) and ``"nuts"`` (NUTS sampling) of the same model."""
 
-#: Default engine of every entry point (see the module docstring).
 DEFAULT_ENGINE: Engine = "fast"
-#: Posterior draws, each simulated into one final count.
+"""Default engine of every entry point (see the module docstring for why)."""
 DEFAULT_DRAWS = 2000
-#: Probability mass of the reported intervals.
+"""Posterior draws, each simulated into one final count."""
 DEFAULT_INTERVAL = 0.9
-#: Default relative sd of outstanding-ballot estimates (registrars' estimates
-#: are routinely 10-20% off; LA 2022's Nov 9 estimate was ~14% low).
+"""Probability mass of the reported intervals."""
 DEFAULT_OUTSTANDING_SD = 0.15
-#: Largest accepted ``outstanding_sd`` (a relative sd: 10 = 1,000%).
+"""Relative sd of outstanding-ballot estimates: registrars' estimates are routinely
+10-20% off (LA 2022's Nov 9 estimate was ~14% low)."""
 MAX_OUTSTANDING_SD = 10.0
-#: Fewest draws a forecast accepts (fewer make its tail probabilities meaningless).
+"""Largest accepted ``outstanding_sd`` (a relative sd: 10 = 1,000%)."""
 MIN_DRAWS = 100
+"""Fewest draws a forecast accepts (fewer make its tail probabilities meaningless)."""
 
 
 @dataclass(frozen=True)
