@@ -20,7 +20,8 @@ from scipy import stats
 
 import racecast
 from racecast import model
-from racecast.model import Posterior
+from racecast.model import Posterior, _kernel, collapsed, gaussian, nuts
+from racecast.model.data import _alr_obs
 from racecast.simulate import RemainingSpec, simulate_final
 from racecast.synthetic import synthetic_count
 
@@ -50,8 +51,8 @@ def test_closed_form_density_is_the_pymc_models_logp_and_gradient(la_count):
     rng = np.random.default_rng(0)
     for name, count in _counts_for_density(la_count).items():
         data = _data(count)
-        density = model._CollapsedDensity(data)
-        pm_model = model._pymc_model(data)
+        density = _kernel._CollapsedDensity(data)
+        pm_model = nuts._pymc_model(data)
         logp, dlogp = pm_model.compile_logp(), pm_model.compile_dlogp()
         value_names = [v.name for v in pm_model.value_vars]
         order = [value_names.index(f"{n}_log__") for n in density.names]
@@ -66,8 +67,8 @@ def test_closed_form_density_is_the_pymc_models_logp_and_gradient(la_count):
 def test_closed_form_density_equals_the_dense_multivariate_normal(la_count):
     """Hand-checkable without PyMC: the collapsed likelihood is one multivariate normal."""
     data = _data(la_count[:4])
-    density = model._CollapsedDensity(data)
-    mats = model._collapsed_matrices(data)
+    density = _kernel._CollapsedDensity(data)
+    mats = collapsed._collapsed_matrices(data)
     pr = data.priors
     for sig in ([0.3, 0.05, 0.2, 0.01], [0.01, 0.4, 1.5, 0.3]):
         a, b, ra, rb = sig
@@ -88,14 +89,14 @@ def test_gaussian_block_is_the_textbook_conjugate_posterior(n_candidates):
     rng = np.random.default_rng(n_candidates)
     n, t_n, d = 6, 2, n_candidates - 1
     votes = rng.integers(50, 5000, size=(n, n_candidates))
-    y, noise = model._alr_obs(votes)
+    y, noise = _alr_obs(votes)
     ti, x = rng.integers(0, t_n, n), rng.uniform(-0.5, 0.5, n)
     design = [(np.zeros(n, np.int64), np.ones(n)), (1 + ti, np.ones(n)), (1 + t_n + ti, x)]
     n_blocks = 1 + 2 * t_n
     scales = rng.uniform(0.1, 1.0, size=(3, n_blocks))
     extra = rng.uniform(0.001, 0.05, size=3)
-    corr = model._corr(d)
-    loglik, mean, cov_sqrt = model._gaussian_block(y, noise, design, scales, extra, corr)
+    corr = gaussian._corr(d)
+    loglik, mean, cov_sqrt = gaussian._gaussian_block(y, noise, design, scales, extra, corr)
     w = np.zeros((n, n_blocks))
     for blocks, weights in design:
         for i in range(n):
@@ -112,7 +113,7 @@ def test_gaussian_block_is_the_textbook_conjugate_posterior(n_candidates):
         post_cov = prior - prior @ xmat.T @ np.linalg.solve(marginal, xmat @ prior)
         np.testing.assert_allclose(cov_sqrt[g] @ cov_sqrt[g].T, post_cov, rtol=1e-7, atol=1e-12)
     # the grid's coarse pass asks for the likelihood alone: the same number, computed another way
-    loglik_only, no_mean, no_sqrt = model._gaussian_block(y, noise, design, scales, extra, corr, posterior=False)
+    loglik_only, no_mean, no_sqrt = gaussian._gaussian_block(y, noise, design, scales, extra, corr, posterior=False)
     assert no_mean is None and no_sqrt is None
     np.testing.assert_allclose(loglik_only, loglik, rtol=1e-10)
 
@@ -204,8 +205,6 @@ def test_a_new_release_reuses_the_compiled_model_and_matches_a_fresh_process(la_
     """
     import nutpie
 
-    from racecast import _collapsed
-
     script = textwrap.dedent(
         """
         import json, warnings, racecast
@@ -228,7 +227,7 @@ def test_a_new_release_reuses_the_compiled_model_and_matches_a_fresh_process(la_
             again = _summary(racecast.forecast(la_count[:4], seed=3, engine="nuts"))
     assert json.loads(json.dumps(nine)) == fresh
     assert again == first
-    assert {m.compiled_logp_func for m in models} == {_collapsed.c_logp}
+    assert {m.compiled_logp_func for m in models} == {_kernel.c_logp}
 
 
 # --------------------------------------------------------------------------- imports

@@ -34,6 +34,7 @@ from racecast import (
     UnseenBatchTypeWarning,
 )
 from racecast import model as rc_model
+from racecast.model import engines as engines_module
 
 from .conftest import csv_count, quiet_forecast
 
@@ -552,7 +553,7 @@ def _scripted_nuts(monkeypatch, script):
         post.diagnostics.update({**step, "engine": "nuts"})
         return post
 
-    monkeypatch.setattr(forecast_module, "fit_nuts", fake_fit_nuts)
+    monkeypatch.setattr(engines_module, "fit_nuts", fake_fit_nuts)
     return calls
 
 
@@ -560,7 +561,7 @@ def test_poor_nuts_diagnostics_twice_fall_back_to_the_fast_engine_with_a_warning
     calls = _scripted_nuts(monkeypatch, [BAD_DIAG, BAD_DIAG])
     with pytest.warns(SamplerWarning, match="fast engine") as record:
         fc = quiet_forecast(csv_count(BASE), engine="nuts", seed=3, draws=1000)
-    assert calls == [0.9, forecast_module.RETRY_TARGET_ACCEPT] and calls[1] > calls[0]
+    assert calls == [0.9, engines_module.RETRY_TARGET_ACCEPT] and calls[1] > calls[0]
     msg = str(record[0].message)
     assert "R-hat 1.080" in msg and "12 divergent" in msg and "target_accept=0.99" in msg
     d = fc.diagnostics

@@ -24,11 +24,10 @@ from .count import _TYPE_RE, MAX_NUMBER, Count, _snake
 from .errors import (
     ForecastInputError,
     RacecastError,
-    SamplerWarning,
     StaleOutstandingWarning,
     UnseenBatchTypeWarning,
 )
-from .model import ModelData, Posterior, Priors, build_model_data, check_diagnostics, fit_fast, fit_nuts
+from .model import Posterior, Priors, build_model_data, fit_posterior
 from .pooling import is_pooled, pool_candidates, pooling_plan
 from .prior import Prior
 from .rules import Rule, RuleResult, lead_change_probability, resolve_rule
@@ -404,6 +403,7 @@ def forecast(
     outstanding_sd: float = DEFAULT_OUTSTANDING_SD,
     priors: Priors | None = None,
     prior: Prior | None = None,
+    nuts_cores: int | None = None,
 ) -> Forecast:
     """Forecast a count that is still being counted.
 
@@ -448,6 +448,9 @@ def forecast(
         :func:`racecast.prior_from`): for the types it covers it replaces the
         zero-mean ``N(0, sigma_type^2)`` hierarchy term of ``alpha_t - mu`` with
         its own mean and sd.  Default: no history.
+    nuts_cores
+        NUTS chains run in parallel (default: all chains at once; one in
+        [`forecast_many`][racecast.forecast_many]'s worker processes, which already fill the cores).
 
     Returns
     -------
@@ -523,11 +526,11 @@ def forecast(
         members = {bloc[0]: list(pooled)} if pooled and len(bloc) == 1 else None
         p_mean, p_sd = prior.model_arrays(count.candidates, types, members=members)
         data = dataclasses.replace(data, prior_mean=p_mean, prior_sd=p_sd)
-    if engine == "fast":
-        post = fit_fast(data, draws=int(draws), rng=rng)
-    else:
-        post, sampler_notes = _fit_nuts_checked(data, draws=int(draws), rng=rng, name=count.name)
-        notes.extend(sampler_notes)
+    post, sampler_notes = fit_posterior(
+        data, engine=engine, draws=int(draws), rng=rng, name=count.name,
+        chains=2, tune=500, target_accept=0.9, retry_target_accept=0.99, cores=nuts_cores,
+    )
+    notes.extend(sampler_notes)
     spec = RemainingSpec(amount=amounts, unit=unit, outstanding_sd=float(outstanding_sd))
     final, added = simulate_final(count.votes[-1], data, post, spec, rng)
     result = rule_obj.evaluate(final, count.candidates, rng, called=called_names or None)
@@ -566,10 +569,6 @@ def forecast(
 # ---------------------------------------------------------------------------
 # Robustness: inputs the model cannot use, sampler trouble, final invariants.
 # ---------------------------------------------------------------------------
-#: ``target_accept`` of the one NUTS retry after poor diagnostics (first try: 0.9).
-RETRY_TARGET_ACCEPT = 0.99
-
-
 #: Largest accepted ``outstanding_sd`` (a relative sd: 10 = 1,000%).
 MAX_OUTSTANDING_SD = 10.0
 
@@ -643,49 +642,6 @@ def _check_forecastable(
                 "be learnt. Check ballots_counted (is it 0?), or remove the column and give outstanding amounts "
                 "in contest votes."
             )
-
-
-def _fit_nuts_checked(
-    data: ModelData, *, draws: int, rng: np.random.Generator, name: str
-) -> tuple[Posterior, list[str]]:
-    """NUTS, checked: on poor diagnostics retry once, then fall back to the fast engine.
-
-    Diagnostics are R-hat (<= 1.01), bulk ESS (>= 400, or half the draws when
-    fewer than 800 are asked for) and divergences (none).  An error raised by the
-    sampler counts as trouble and goes straight to the fallback.  Every attempt
-    is recorded in the posterior's diagnostics under ``nuts_attempts``; a
-    fallback sets ``engine`` to ``"fast"`` and ``fallback`` to the reason, and
-    is announced with a :class:`~racecast.errors.SamplerWarning`.
-    """
-    ess = min(400.0, draws / 2)
-    attempts: list[dict[str, Any]] = []
-    for target_accept in (0.9, RETRY_TARGET_ACCEPT):
-        try:
-            post = fit_nuts(data, draws=draws, rng=rng, target_accept=target_accept)
-        except Exception as exc:  # noqa: BLE001 - any sampler failure is reported, then the fast engine runs
-            attempts.append({"target_accept": target_accept, "error": f"{type(exc).__name__}: {exc}"})
-            break
-        problems = check_diagnostics(post.diagnostics, ess=ess)
-        record = {k: post.diagnostics.get(k) for k in ("r_hat_max", "ess_bulk_min", "ess_tail_min", "divergences")}
-        attempts.append({"target_accept": target_accept, **record, "problems": problems})
-        if not problems:
-            post.diagnostics["nuts_attempts"] = attempts
-            post.diagnostics["retried"] = len(attempts) > 1
-            return post, []
-    what = "; ".join(
-        f"target_accept={a['target_accept']}: " + (a.get("error") or ", ".join(a["problems"])) for a in attempts
-    )
-    fast = fit_fast(data, draws=draws, rng=rng)
-    reason = f"NUTS failed its checks ({what})"
-    fast.diagnostics.update(
-        {"requested_engine": "nuts", "fallback": reason, "nuts_attempts": attempts, "retried": len(attempts) > 1}
-    )
-    msg = (
-        f"{name}: {reason}; the forecast uses the fast engine instead (exact Gaussian integration of the same "
-        "model on a grid of its two scales). Forecast.diagnostics has the details."
-    )
-    warnings.warn(msg, SamplerWarning, stacklevel=3)
-    return fast, [msg]
 
 
 def _check_invariants(fc: Forecast) -> None:
