@@ -33,6 +33,43 @@ _HALF_LOG_2_OVER_PI = 0.5 * np.log(2.0 / np.pi)
 
 
 @numba.njit(cache=True, nogil=True)
+def _inverse_of_identity_plus(  # pragma: no cover - jitted
+    a2: float, h: np.ndarray, logdet: float
+) -> tuple[float, np.ndarray]:
+    """``(logdet + log|m|, m^-1)`` for ``m = I + a2 h`` (symmetric positive definite), by Cholesky."""
+    p = h.shape[0]
+    chol = np.zeros((p, p))
+    for j in range(p):
+        s = 1.0 + a2 * h[j, j]
+        for k in range(j):
+            s -= chol[j, k] * chol[j, k]
+        chol[j, j] = np.sqrt(s)
+        logdet += 2.0 * np.log(chol[j, j])
+        for i in range(j + 1, p):
+            s = a2 * h[i, j]
+            for k in range(j):
+                s -= chol[i, k] * chol[j, k]
+            chol[i, j] = s / chol[j, j]
+    # m^-1 from the Cholesky factor: solve for each unit vector
+    minv = np.zeros((p, p))
+    col = np.zeros(p)
+    for c in range(p):
+        for i in range(p):
+            s = 1.0 if i == c else 0.0
+            for k in range(i):
+                s -= chol[i, k] * col[k]
+            col[i] = s / chol[i, i]
+        for i in range(p - 1, -1, -1):
+            s = col[i]
+            for k in range(i + 1, p):
+                s -= chol[k, i] * col[k]
+            col[i] = s / chol[i, i]
+        for i in range(p):
+            minv[i, c] = col[i]
+    return logdet, minv
+
+
+@numba.njit(cache=True, nogil=True)
 def block_loglik(  # pragma: no cover - jitted
     a: float, b: float, lam: np.ndarray, yt: np.ndarray, gt: np.ndarray
 ) -> tuple[float, float, float]:
@@ -66,37 +103,9 @@ def block_loglik(  # pragma: no cover - jitted
                 h[j, k] += gij * gt[i, k] * w1
                 h2[j, k] += gij * gt[i, k] * w2
     a2 = a * a
-    # Cholesky of m = I + a^2 h (symmetric positive definite)
-    chol = np.zeros((p, p))
-    for j in range(p):
-        s = 1.0 + a2 * h[j, j]
-        for k in range(j):
-            s -= chol[j, k] * chol[j, k]
-        chol[j, j] = np.sqrt(s)
-        logdet += 2.0 * np.log(chol[j, j])
-        for i in range(j + 1, p):
-            s = a2 * h[i, j]
-            for k in range(j):
-                s -= chol[i, k] * chol[j, k]
-            chol[i, j] = s / chol[j, j]
-    # m^-1 from the Cholesky factor: solve for each unit vector
-    minv = np.zeros((p, p))
-    col = np.zeros(p)
-    for c in range(p):
-        for i in range(p):
-            s = 1.0 if i == c else 0.0
-            for k in range(i):
-                s -= chol[i, k] * col[k]
-            col[i] = s / chol[i, i]
-        for i in range(p - 1, -1, -1):
-            s = col[i]
-            for k in range(i + 1, p):
-                s -= chol[k, i] * col[k]
-            col[i] = s / chol[i, i]
-        for i in range(p):
-            minv[i, c] = col[i]
+    logdet, minv = _inverse_of_identity_plus(a2, h, logdet)
     mr = minv @ r
-    quad -= a2 * (r @ mr)  # type: ignore[assignment]
+    quad -= a2 * (r @ mr)
     ll = -0.5 * (quad + logdet)
     # u = Sigma^-1 y in the eigenbasis; gradients from d logN = -1/2 (tr(S^-1 dS) - u' dS u)
     gmr = gt @ mr

@@ -70,8 +70,9 @@ def _nutpie_model(density: _CollapsedDensity) -> Any:
     The compiled C callbacks of ``racecast.model._kernel`` are handed to nutpie
     the way ``nutpie.compile_pymc_model`` hands over PyTensor's: nutpie's
     threads call them without the GIL.  nutpie has no public entry point for
-    compiled callbacks (``from_pyfunc`` calls Python on every gradient, about
-    seven times slower here), so this fills the fields of its model class, which
+    compiled callbacks (``from_pyfunc`` calls Python on every gradient: a warm
+    NUTS forecast of LA 2022 takes about ten times as long), so this fills the
+    fields of its model class, which
     is why pyproject.toml pins nutpie's minor version and ``tests/test_engines.py``
     checks the fields and the draws against ``from_pyfunc``.  If this nutpie's
     model class differs anyway, nutpie calls the same kernel through Python
