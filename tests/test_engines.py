@@ -20,7 +20,8 @@ from scipy import stats
 
 import racecast
 from racecast import model
-from racecast.model import Posterior
+from racecast.model import Posterior, _kernel, collapsed, gaussian, nuts
+from racecast.model.data import _alr_obs
 from racecast.simulate import RemainingSpec, simulate_final
 from racecast.synthetic import synthetic_count
 
@@ -29,7 +30,7 @@ TYPES = ("early_mail", "vote_center", "late_mail", "provisional")
 
 def _data(count: racecast.Count) -> model.ModelData:
     types = tuple(dict.fromkeys((*count.batch_types, *TYPES)))
-    return model.build_model_data(count, types, {t: 50_000.0 for t in types})
+    return model.build_model_data(count, types, dict.fromkeys(types, 50000.0))
 
 
 def _counts_for_density(la_count):
@@ -50,8 +51,8 @@ def test_closed_form_density_is_the_pymc_models_logp_and_gradient(la_count):
     rng = np.random.default_rng(0)
     for name, count in _counts_for_density(la_count).items():
         data = _data(count)
-        density = model._CollapsedDensity(data)
-        pm_model = model._pymc_model(data)
+        density = _kernel._CollapsedDensity(data)
+        pm_model = nuts._pymc_model(data)
         logp, dlogp = pm_model.compile_logp(), pm_model.compile_dlogp()
         value_names = [v.name for v in pm_model.value_vars]
         order = [value_names.index(f"{n}_log__") for n in density.names]
@@ -60,24 +61,28 @@ def test_closed_form_density_is_the_pymc_models_logp_and_gradient(la_count):
             point = {f"{n}_log__": theta[i] for i, n in enumerate(density.names)}
             value, grad = density(theta)
             assert value == pytest.approx(float(logp(point)), rel=1e-8, abs=1e-8), name
-            np.testing.assert_allclose(grad, np.asarray(dlogp(point))[order], rtol=1e-6, atol=1e-6, err_msg=name)
+            np.testing.assert_allclose(
+                grad, np.asarray(dlogp(point))[order], rtol=1e-6, atol=1e-6, err_msg=name
+            )
 
 
 def test_closed_form_density_equals_the_dense_multivariate_normal(la_count):
     """Hand-checkable without PyMC: the collapsed likelihood is one multivariate normal."""
     data = _data(la_count[:4])
-    density = model._CollapsedDensity(data)
-    mats = model._collapsed_matrices(data)
+    density = _kernel._CollapsedDensity(data)
+    mats = collapsed._collapsed_matrices(data)
     pr = data.priors
     for sig in ([0.3, 0.05, 0.2, 0.01], [0.01, 0.4, 1.5, 0.3]):
         a, b, ra, rb = sig
-        dense = stats.multivariate_normal(cov=mats["F"] + a**2 * mats["B"] + b**2 * mats["I_C"]).logpdf(mats["y"])
+        dense = stats.multivariate_normal(cov=mats["F"] + a**2 * mats["B"] + b**2 * mats["I_C"]).logpdf(
+            mats["y"]
+        )
         m = mats["rate_y"].size
         dense += stats.multivariate_normal(
             cov=mats["rate_F"] + ra**2 * mats["rate_B"] + rb**2 * np.eye(m)
         ).logpdf(mats["rate_y"])
         sds = [pr.type_sd, pr.batch_sd, pr.rate_type_sd, pr.rate_batch_sd]
-        dense += sum(stats.halfnorm(scale=s).logpdf(x) + np.log(x) for x, s in zip(sig, sds))
+        dense += sum(stats.halfnorm(scale=s).logpdf(x) + np.log(x) for x, s in zip(sig, sds, strict=True))
         assert density(np.log(sig))[0] == pytest.approx(dense, rel=1e-9)
 
 
@@ -88,14 +93,14 @@ def test_gaussian_block_is_the_textbook_conjugate_posterior(n_candidates):
     rng = np.random.default_rng(n_candidates)
     n, t_n, d = 6, 2, n_candidates - 1
     votes = rng.integers(50, 5000, size=(n, n_candidates))
-    y, noise = model._alr_obs(votes)
+    y, noise = _alr_obs(votes)
     ti, x = rng.integers(0, t_n, n), rng.uniform(-0.5, 0.5, n)
     design = [(np.zeros(n, np.int64), np.ones(n)), (1 + ti, np.ones(n)), (1 + t_n + ti, x)]
     n_blocks = 1 + 2 * t_n
     scales = rng.uniform(0.1, 1.0, size=(3, n_blocks))
     extra = rng.uniform(0.001, 0.05, size=3)
-    corr = model._corr(d)
-    loglik, mean, cov_sqrt = model._gaussian_block(y, noise, design, scales, extra, corr)
+    corr = gaussian._corr(d)
+    loglik, mean, cov_sqrt = gaussian._gaussian_block(y, noise, design, scales, extra, corr)
     w = np.zeros((n, n_blocks))
     for blocks, weights in design:
         for i in range(n):
@@ -112,8 +117,11 @@ def test_gaussian_block_is_the_textbook_conjugate_posterior(n_candidates):
         post_cov = prior - prior @ xmat.T @ np.linalg.solve(marginal, xmat @ prior)
         np.testing.assert_allclose(cov_sqrt[g] @ cov_sqrt[g].T, post_cov, rtol=1e-7, atol=1e-12)
     # the grid's coarse pass asks for the likelihood alone: the same number, computed another way
-    loglik_only, no_mean, no_sqrt = model._gaussian_block(y, noise, design, scales, extra, corr, posterior=False)
-    assert no_mean is None and no_sqrt is None
+    loglik_only, no_mean, no_sqrt = gaussian._gaussian_block(
+        y, noise, design, scales, extra, corr, posterior=False
+    )
+    assert no_mean is None
+    assert no_sqrt is None
     np.testing.assert_allclose(loglik_only, loglik, rtol=1e-10)
 
 
@@ -140,19 +148,29 @@ def test_two_candidate_simulation_is_the_multinomial_of_any_other_race():
     """
     draws, sigma = 40_000, 0.15
     two = model.ModelData(
-        candidates=("A", "B"), types=("late_mail",), y=np.zeros((2, 1)), noise=np.ones((2, 1, 1)),
-        type_idx=np.zeros(2, np.int64), x=np.zeros(2), batch_votes=np.array([4000.0, 6000.0]),
-        rate_y=np.zeros(0), rate_var=np.zeros(0), rate_type_idx=np.zeros(0, np.int64),
-        counted_by_type=np.array([10_000.0]), remaining_votes_hint=np.array([30_000.0]),
+        candidates=("A", "B"),
+        types=("late_mail",),
+        y=np.zeros((2, 1)),
+        noise=np.ones((2, 1, 1)),
+        type_idx=np.zeros(2, np.int64),
+        x=np.zeros(2),
+        batch_votes=np.array([4000.0, 6000.0]),
+        rate_y=np.zeros(0),
+        rate_var=np.zeros(0),
+        rate_type_idx=np.zeros(0, np.int64),
+        counted_by_type=np.array([10_000.0]),
+        remaining_votes_hint=np.array([30_000.0]),
     )
     three = model.ModelData(**{**two.__dict__, "candidates": ("A", "B", "C")})
     spec = RemainingSpec(amount={"late_mail": 30_000.0}, unit="votes", outstanding_sd=0.1)
     lean = np.array([[0.2, -0.2]])
-    final2, _ = simulate_final(np.array([5000, 5000]), two, _posterior(lean, sigma, draws), spec,
-                               np.random.default_rng(1))
+    final2, _ = simulate_final(
+        np.array([5000, 5000]), two, _posterior(lean, sigma, draws), spec, np.random.default_rng(1)
+    )
     lean3 = np.array([[0.2, -0.2, -40.0]])
-    final3, _ = simulate_final(np.array([5000, 5000, 0]), three, _posterior(lean3, sigma, draws), spec,
-                               np.random.default_rng(2))
+    final3, _ = simulate_final(
+        np.array([5000, 5000, 0]), three, _posterior(lean3, sigma, draws), spec, np.random.default_rng(2)
+    )
     assert final3[:, 2].max() == 0
     a2, a3 = final2[:, 0].astype(float), final3[:, 0].astype(float)
     se = np.sqrt(a2.var() / draws + a3.var() / draws)
@@ -204,8 +222,6 @@ def test_a_new_release_reuses_the_compiled_model_and_matches_a_fresh_process(la_
     """
     import nutpie
 
-    from racecast import _collapsed
-
     script = textwrap.dedent(
         """
         import json, warnings, racecast
@@ -216,8 +232,11 @@ def test_a_new_release_reuses_the_compiled_model_and_matches_a_fresh_process(la_
                           "share": fc.final_share.round(12).to_dict()}))
         """
     )
-    fresh = json.loads(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                                      check=True).stdout.splitlines()[-1])
+    fresh = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True
+        ).stdout.splitlines()[-1]
+    )
     models, sample = [], nutpie.sample
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(nutpie, "sample", lambda m, **kw: models.append(m) or sample(m, **kw))
@@ -228,7 +247,7 @@ def test_a_new_release_reuses_the_compiled_model_and_matches_a_fresh_process(la_
             again = _summary(racecast.forecast(la_count[:4], seed=3, engine="nuts"))
     assert json.loads(json.dumps(nine)) == fresh
     assert again == first
-    assert {m.compiled_logp_func for m in models} == {_collapsed.c_logp}
+    assert {m.compiled_logp_func for m in models} == {_kernel.c_logp}
 
 
 # --------------------------------------------------------------------------- imports
@@ -259,7 +278,8 @@ def test_nuts_runs_on_pymcs_own_sampler_when_nutpie_is_missing(la_count):
     data = _data(la_count[:6])
     pymc = model.fit_nuts(data, draws=1000, rng=np.random.default_rng(0), sampler="pymc")
     nutpie = model.fit_nuts(data, draws=4000, rng=np.random.default_rng(0), sampler="nutpie")
-    assert pymc.diagnostics["sampler"] == "pymc" and nutpie.diagnostics["sampler"] == "nutpie"
+    assert pymc.diagnostics["sampler"] == "pymc"
+    assert nutpie.diagnostics["sampler"] == "nutpie"
     for name in ("sigma_type", "sigma_batch"):
         a, b = getattr(pymc, name), getattr(nutpie, name)
         assert abs(np.median(a) - np.median(b)) < 0.25 * np.std(b), name
@@ -269,7 +289,61 @@ def test_nuts_keeps_the_draws_asked_for_after_thinning(la_count):
     """NUTS samples more than it keeps; the kept draws are every thin-th, as many as asked for."""
     data = _data(la_count[:6])
     thin2 = model.fit_nuts(data, draws=600, rng=np.random.default_rng(3), thin=2)
-    assert thin2.sigma_type.shape == (600,) and thin2.alpha.shape[0] == 600
+    assert thin2.sigma_type.shape == (600,)
+    assert thin2.alpha.shape[0] == 600
     default = model.fit_nuts(data, draws=600, rng=np.random.default_rng(3))
     assert default.sigma_batch.shape == (600,)
     assert default.diagnostics["ess_bulk_min"] > 0
+
+
+# --------------------------------------------------------------------------- coupling to nutpie and ArviZ
+def test_nutpies_model_class_has_exactly_the_fields_racecast_fills():
+    """nutpie has no public entry point for compiled callbacks: its model class is filled directly.
+
+    pyproject.toml pins nutpie's minor version; this fails first when that class changes.
+    """
+    from dataclasses import MISSING, fields
+
+    from nutpie.compile_pymc import CompiledPyMCModel
+
+    names = {f.name for f in fields(CompiledPyMCModel)}
+    required = {
+        f.name for f in fields(CompiledPyMCModel) if f.default is MISSING and f.default_factory is MISSING
+    }
+    assert names >= nuts._NUTPIE_FIELDS
+    assert required <= nuts._NUTPIE_FIELDS
+
+
+def test_the_compiled_callbacks_sample_what_nutpies_python_interface_samples(la_count):
+    """Same kernel and seed: the C callbacks and nutpie's public ``from_pyfunc`` give the same draws."""
+    import nutpie
+
+    density = _kernel._CollapsedDensity(_data(la_count[:4]))
+    compiled = nuts._nutpie_model(density)
+    assert compiled.compiled_logp_func is _kernel.c_logp  # not the Python-callback fallback
+    settings = {"draws": 200, "tune": 200, "chains": 2, "cores": 1, "seed": 5, "progress_bar": False}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        fast, slow = (nutpie.sample(m, **settings) for m in (compiled, nuts._nutpie_pyfunc_model(density)))
+    assert fast.posterior.sizes["draw"] == 200
+    for name in density.names:
+        np.testing.assert_array_equal(
+            fast.posterior[name].to_numpy(), slow.posterior[name].to_numpy(), err_msg=name
+        )
+
+
+def test_nuts_diagnostics_are_arvizs_summary_and_leave_arvizs_settings_alone(la_count):
+    """R-hat and ESS come from ArviZ's public functions, as ``az.summary`` reports them."""
+    import arviz as az
+    from arviz.utils import Numba
+
+    flag = Numba.numba_flag
+    post = model.fit_nuts(_data(la_count[:4]), draws=600, rng=np.random.default_rng(4))
+    assert Numba.numba_flag == flag
+    names = ["sigma_type", "sigma_batch", "rate_sigma_type", "rate_sigma_batch"]
+    summary = az.summary(post.idata, var_names=names, kind="diagnostics")
+    diag = post.diagnostics
+    assert diag["r_hat_max"] == summary["r_hat"].max()
+    assert diag["ess_bulk_min"] == summary["ess_bulk"].min()
+    assert diag["ess_tail_min"] == summary["ess_tail"].min()
+    assert diag["divergences"] == int(post.idata.sample_stats["diverging"].sum())

@@ -122,7 +122,7 @@ def test_idata_holds_posterior_and_simulated_final_count(la_count):
 def test_nuts_and_fast_agree_and_one_compiled_model_serves_counts_of_any_length(la_count, monkeypatch):
     import nutpie
 
-    from racecast import _collapsed
+    from racecast.model import _kernel as _collapsed
 
     models, sample = [], nutpie.sample
     monkeypatch.setattr(nutpie, "sample", lambda model, **kw: models.append(model) or sample(model, **kw))

@@ -13,6 +13,7 @@ from scipy.stats import multivariate_normal
 
 import racecast
 from racecast import model as M
+from racecast.model import collapsed, gaussian
 from racecast.prior import DEFAULT_INFLATION
 
 from .conftest import csv_count, quiet_forecast
@@ -358,22 +359,22 @@ def test_the_prior_replaces_the_zero_mean_hierarchy_term_in_both_engines_likelih
     mean, sd = prior.model_arrays(count.candidates, types)
     for data in (base, dataclasses.replace(base, prior_mean=mean, prior_sd=sd)):
         sig_t, sig_b = np.array([0.2, 0.6]), np.array([0.05, 0.3])
-        ll, _, _ = M._gaussian_block(
-            M._share_y(data),
+        ll, _, _ = gaussian._gaussian_block(
+            gaussian._share_y(data),
             data.noise,
-            M._share_design(data),
-            M._share_scales(data, sig_t),
+            gaussian._share_design(data),
+            gaussian._share_scales(data, sig_t),
             sig_b**2,
-            M._corr(1),
+            gaussian._corr(1),
         )
-        mats = M._collapsed_matrices(data)
+        mats = collapsed._collapsed_matrices(data)
         for g in range(2):
             cov = mats["F"] + sig_t[g] ** 2 * mats["B"] + sig_b[g] ** 2 * mats["I_C"]
             ref = multivariate_normal(np.zeros(mats["y"].size), cov).logpdf(mats["y"])
             assert ll[g] == pytest.approx(ref, rel=1e-9)
     # with the prior, covered types no longer depend on sigma_type
     data = dataclasses.replace(base, prior_mean=mean, prior_sd=sd)
-    b = M._collapsed_matrices(data)["B"]
+    b = collapsed._collapsed_matrices(data)["B"]
     covered_rows = np.isin(data.type_idx, [types.index("vote_center"), types.index("late_mail")])
     assert not b[covered_rows].any()
 

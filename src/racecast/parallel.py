@@ -103,10 +103,7 @@ def _run_chunk(tasks: list[_Task], kwargs: dict[str, Any]) -> list[_Outcome]:
 
 
 def _init_worker() -> None:
-    """Worker processes share the cores: one BLAS thread and one NUTS chain at a time each."""
-    from . import model
-
-    model._NUTS_CORES = 1
+    """Worker processes share the cores: one BLAS thread each (and one NUTS chain at a time: ``nuts={"cores": 1}``)."""
     try:
         from threadpoolctl import threadpool_limits
 
@@ -268,8 +265,9 @@ def _on_pool(n_proc: int, tasks: list[_Task], kwargs: dict[str, Any], bar: _Prog
     size = chunksize or max(1, int(np.ceil(len(tasks) / (4 * n_proc))))
     outcomes: list[_Outcome] = []
     pool = ProcessPoolExecutor(max_workers=n_proc, initializer=_init_worker)
+    worker_kwargs = {"nuts": {"cores": 1}, **kwargs}  # the pool already fills the cores
     try:
-        pending = {pool.submit(_run_chunk, chunk, kwargs) for chunk in _chunks(tasks, size)}
+        pending = {pool.submit(_run_chunk, chunk, worker_kwargs) for chunk in _chunks(tasks, size)}
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:

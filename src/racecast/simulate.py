@@ -31,13 +31,14 @@ outside the possible counts, the binomials/multinomials are drawn one by one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from .model import ModelData, Posterior
 
-__all__ = ["RemainingSpec", "simulate_final", "MAX_BATCHES_PER_TYPE", "CLT_MIN_VARIANCE"]
+__all__ = ["CLT_MIN_VARIANCE", "MAX_BATCHES_PER_TYPE", "RemainingSpec", "simulate_final"]
 
 #: Cap on simulated batches per type (beyond it batch noise has averaged out).
 MAX_BATCHES_PER_TYPE = 100
@@ -116,7 +117,8 @@ def simulate_final(
         scale = np.exp(log_sd * rng.standard_normal(s) - 0.5 * log_sd**2)
         per_batch = (amount * scale / m)[:, None] * np.ones((1, m))
         if spec.unit == "ballots":
-            assert post.rho is not None and post.rate_sigma_batch is not None
+            assert post.rho is not None
+            assert post.rate_sigma_batch is not None
             logit = post.rho[:, t, None] + post.rate_sigma_batch[:, None] * rng.standard_normal((s, m))
             per_batch = per_batch * _expit(logit)
         n = np.rint(per_batch).astype(np.int64)
@@ -203,7 +205,13 @@ def _sum_of_multinomials(n: np.ndarray, p: np.ndarray, rng: np.random.Generator)
     return _normal_or_exact(total, var.min(axis=1) >= CLT_MIN_VARIANCE, k, normal, exact)
 
 
-def _normal_or_exact(total: np.ndarray, use_normal: np.ndarray, k: int, normal, exact) -> np.ndarray:
+def _normal_or_exact(
+    total: np.ndarray,
+    use_normal: np.ndarray,
+    k: int,
+    normal: Callable[[np.ndarray], np.ndarray],
+    exact: Callable[[np.ndarray], np.ndarray],
+) -> np.ndarray:
     """``(S, K)`` counts, each row summing to ``total``.
 
     Where ``use_normal``, ``normal(rows)`` gives the first ``K - 1`` counts (the last takes
