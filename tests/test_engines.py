@@ -22,7 +22,7 @@ import racecast
 from racecast import model
 from racecast.model import Posterior
 from racecast.simulate import RemainingSpec, simulate_final
-from racecast.synthetic import synthetic_count
+from racecast.evaluation.synthetic import synthetic_count
 
 TYPES = ("early_mail", "vote_center", "late_mail", "provisional")
 

@@ -39,8 +39,8 @@ from .model import Priors
 from .prior import Prior, prior_from
 from .parallel import forecast_many
 from . import pooling, rules  # noqa: F401  (racecast.rules.Majority, racecast.pooling.pool_candidates)
-from . import baselines, scoring  # noqa: F401  (racecast.scoring.brier_score, racecast.baselines.counted_split)
-from .replay import Replay, replay
+from .evaluation import baselines, scoring  # noqa: F401  (racecast.scoring.brier_score, racecast.baselines.counted_split)
+from .evaluation.replay import Replay, replay
 
 __all__ = [
     "Count",

@@ -44,7 +44,7 @@ from .errors import ForecastInputError, RacecastError, RacecastWarning
 from .pipeline import forecast
 from .result import Forecast
 from .io import _count_problems, read_count
-from .replay import Replay, replay
+from .evaluation.replay import Replay, replay
 
 __all__ = ["CSV_COLUMNS", "EXIT_BAD_INPUT", "EXIT_FAILURE", "EXIT_OK", "REPLAY_CSV_COLUMNS", "app", "main"]
 
@@ -411,9 +411,9 @@ REPLAY_CSV_COLUMNS = (
     "lead",
     "candidate",
     "win_probability",
-    "share_median",
-    "share_lower",
-    "share_upper",
+    "final_share_median",
+    "final_share_lower",
+    "final_share_upper",
     "lead_change_probability",
 )
 
@@ -436,7 +436,7 @@ def _replay_records(rp: Replay) -> list[dict[str, Any]]:
                 "lead": int(row[("lead", "")]),
                 "win_probability": {c: _num(row[("win_probability", c)]) for c in rp.count.candidates},
                 "final_share": {
-                    c: {q: _num(row[(f"share_{q}", c)]) for q in ("median", "lower", "upper")}
+                    c: {q: _num(row[(f"final_share_{q}", c)]) for q in ("median", "lower", "upper")}
                     for c in rp.count.candidates
                 },
                 "lead_change_probability": _num(row[("lead_change_probability", "")]),

@@ -33,7 +33,7 @@ import pandas as pd
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-    from .replay import Replay
+    from .evaluation.replay import Replay
 
 from .report import ForecastLike as Forecast
 
