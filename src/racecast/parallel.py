@@ -3,7 +3,7 @@
 A county ballot has hundreds of contests and a newsroom reruns all of them after
 every release.  [`forecast_many`][racecast.forecast_many] runs
 [`forecast`][racecast.forecast] for each count and returns one tidy table, read off
-each forecast's table ([`racecast.report`][]).  Contests are independent, so they
+each forecast's table ([`Forecast.table`][racecast.Forecast.table]).  Contests are independent, so they
 are spread over one ``concurrent.futures.Executor``: a process pool (all cores by
 default), a ``dask.distributed`` client's executor (a cluster of any size), or any
 executor you pass.  Each contest's seed is derived from ``seed`` and its position,
@@ -222,7 +222,7 @@ def forecast_many(
     ----------
     counts
         The contests: a mapping ``{name: Count}`` or a list of counts (named by
-        [`Count.name`][racecast.Count.name]).
+        ``Count.name``).
     seed
         Seed of the whole run; contest ``i`` gets its own seed derived from it,
         so the result does not depend on how contests are scheduled.
@@ -261,7 +261,7 @@ def forecast_many(
         ``win_probability`` (the rule's headline probability),
         ``final_share_median``/``_lower``/``_upper`` (the forecast interval),
         ``leader`` (leads now), ``lead_change_probability`` -- named as in the
-        forecast table of [`racecast.report`][] --, ``releases``, ``seconds`` (time
+        forecast's table ([`Forecast.table`][racecast.Forecast.table]) --, ``releases``, ``seconds`` (time
         to forecast the contest) and ``error`` (``racecast.parallel.COLUMNS``).
         ``attrs`` holds the settings.  Warnings raised while forecasting a contest
         are re-issued here, as [`forecast`][racecast.forecast] would.

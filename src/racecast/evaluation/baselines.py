@@ -96,7 +96,7 @@ class BaselineForecast:
     Attributes
     ----------
     method : str
-        The baseline's name (a key of [`BASELINES`][racecast.evaluation.baselines.BASELINES]).
+        The baseline's name (a key of ``BASELINES``).
     win_probability : pandas.Series
         P(win) per candidate (sums to 1).
     final_share : pandas.DataFrame

@@ -3,7 +3,7 @@
 [`replay`][racecast.replay] forecasts the count as it stood after each release
 ``k = 1 .. n-1`` from ``count[:k]`` alone -- the votes, batch types and outstanding
 estimates published up to release ``k`` -- and collects the forecasts in one
-table, under the names of the forecast table of [`racecast.report`][]
+table, under the names of a forecast's table ([`Forecast.table`][racecast.Forecast.table])
 (``win_probability``, ``final_share_median``, ...).
 [`Replay.score`][racecast.Replay.score] then holds them against the final result
 with [`racecast.scoring`][racecast.evaluation.scoring]; the same machinery replays
@@ -78,8 +78,8 @@ class Replay:
         ``batch_type``, ``leader`` (most votes counted after release ``k``),
         ``lead`` (leader's votes minus the runner-up's), ``win_probability``,
         ``final_share_median``, ``final_share_lower``, ``final_share_upper``
-        (final-share interval) per candidate, named as in the forecast table of
-        [`racecast.report`][], ``lead_change_probability`` (P(the current leader
+        (final-share interval) per candidate, named as in a forecast's table
+        ([`Forecast.table`][racecast.Forecast.table]), ``lead_change_probability`` (P(the current leader
         does not finish first): the forecast's own when it has one, else
         1 - P(leader wins)) and ``note`` (why no forecast was made, or the warnings
         the forecast raised).  Per-candidate quantities are selected with
@@ -105,7 +105,7 @@ class Replay:
 
     @property
     def winner(self) -> Hashable:
-        """The candidate with the most [`final_votes`][racecast.Replay.final_votes]."""
+        """The candidate with the most ``final_votes``."""
         return winner_of(self.final_votes)
 
     @property
@@ -114,7 +114,7 @@ class Replay:
         return self.table.index[self.table["win_probability"].notna().all(axis=1).to_numpy()]
 
     def score(self, *, clip: float = LOG_LOSS_CLIP) -> Score:
-        """Score the replayed forecasts against [`final_votes`][racecast.Replay.final_votes].
+        """Score the replayed forecasts against ``final_votes``.
 
         Only releases with a forecast are scored (their number is
         ``Score.n_forecasts``; the others are listed in ``table["note"]``).
@@ -229,7 +229,7 @@ def _candidate_table(fc: Any, cands: list[str]) -> pd.DataFrame:
     """The forecast's per-candidate quantities, named as in the report's forecast table.
 
     A racecast [`Forecast`][racecast.Forecast] is read off
-    [`forecast_table`][racecast.report.forecast_table]; a baseline (or any object with
+    [`Forecast.table`][racecast.Forecast.table]; a baseline (or any object with
     ``win_probability`` and ``final_share``) is put under the same names.
     """
     if isinstance(fc, Forecast):
