@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 import racecast
-from racecast.synthetic import synthetic_count
+from racecast.evaluation.synthetic import synthetic_count
 
 ROOT = Path(__file__).resolve().parent.parent
 NYT_PATH = ROOT.parent / "shared" / "data" / "nyt2020" / "battleground-state-changes.csv"

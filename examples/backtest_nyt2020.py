@@ -344,7 +344,8 @@ def _wrong_call_table(contests, replays) -> list[str]:
             out.append(
                 f"| {name} | {k} | {_fmt_time(t.loc[k, 'released_at'])} | {t.loc[k, 'leader']} | "
                 f"{int(t.loc[k, 'lead']):,} | {loser} | {p[loser]:.3f} | "
-                f"{100 * t.loc[k, ('share_lower', w)]:.2f}-{100 * t.loc[k, ('share_upper', w)]:.2f}% | "
+                f"{100 * t.loc[k, ('final_share_lower', w)]:.2f}-"
+                f"{100 * t.loc[k, ('final_share_upper', w)]:.2f}% | "
                 f"{100 * final[w]:.2f}% | {sum(v for v, _ in rem.values()):,.0f} |"
             )
             n += 1

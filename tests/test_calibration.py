@@ -16,7 +16,7 @@ import pytest
 
 import racecast
 from racecast.model import Priors
-from racecast.synthetic import synthetic_count
+from racecast.evaluation.synthetic import synthetic_count
 
 
 def _score(n: int, *, seed: int, misspecified: bool, engine: str = "fast", n_candidates: int = 2, **kwargs):

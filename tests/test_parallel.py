@@ -10,7 +10,7 @@ import pytest
 
 import racecast
 from racecast import ForecastInputError, UnseenBatchTypeWarning
-from racecast.synthetic import synthetic_count
+from racecast.evaluation.synthetic import synthetic_count
 
 from .conftest import csv_count
 

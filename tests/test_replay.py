@@ -52,7 +52,7 @@ def test_replay_never_looks_ahead_future_releases_change_the_winner_not_the_fore
     ra = racecast.replay(a_wins, seed=11, progress=False, draws=500)
     assert (rb.winner, ra.winner) == ("B", "A")
     shared = [1, 2, 3, 4]
-    cols = ["win_probability", "share_lower", "share_upper", "lead_change_probability"]
+    cols = ["win_probability", "final_share_lower", "final_share_upper", "lead_change_probability"]
     pd.testing.assert_frame_equal(rb.table.loc[shared, cols], ra.table.loc[shared, cols])
     # ... and the scores differ, because only the truth differs
     assert rb.score().brier != ra.score().brier
@@ -80,7 +80,7 @@ def test_table_has_one_row_per_release_but_the_last(la, la_replay):
     assert list(t.index) == list(la.release_ids[:-1])
     assert t.index.name == "release"
     assert list(t["win_probability"].columns) == list(la.candidates)
-    for q in ("share_median", "share_lower", "share_upper"):
+    for q in ("final_share_median", "final_share_lower", "final_share_upper"):
         assert list(t[q].columns) == list(la.candidates)
     assert (t["released_at"] == la.released_at.iloc[:-1].to_numpy()).all()
     # leader and lead are the counted ones
@@ -116,7 +116,8 @@ def test_score_applies_the_scoring_functions_to_the_forecast_rows(la, la_replay)
     assert s.winner == "Karen Bass"
     assert s.brier == pytest.approx(scoring.brier_score(t["win_probability"], "Karen Bass"))
     truth = la.totals / la.totals.sum()
-    assert s.coverage == pytest.approx(scoring.interval_coverage(t["share_lower"], t["share_upper"], truth))
+    coverage = scoring.interval_coverage(t["final_share_lower"], t["final_share_upper"], truth)
+    assert s.coverage == pytest.approx(coverage)
     called = la_replay.called_at(0.95)
     assert called is None or called == la_replay.table.loc[s.called_95, "released_at"]
 
@@ -142,6 +143,20 @@ def test_same_seed_same_replay(la):
         b = racecast.replay(la, **kw)
     pd.testing.assert_frame_equal(a.table, b.table)
     assert a.settings["engine"] == "fast"  # the fast engine is the replay default
+
+
+def test_each_replayed_forecast_records_the_integer_seed_that_reproduces_it(la):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnseenBatchTypeWarning)
+        rp = racecast.replay(la, seed=5, progress=False, draws=300)
+        for k in (3, 6):
+            fc = rp.forecasts[k - 1]
+            seed = fc.settings["seed"]
+            assert isinstance(seed, int)
+            again = racecast.forecast(la[:k], seed=seed, engine="fast", draws=300)
+            pd.testing.assert_series_equal(again.win_probability, fc.win_probability)
+            pd.testing.assert_frame_equal(again.final_share, fc.final_share)
+    assert rp.settings["seed"] == 5
 
 
 def test_replay_refuses_a_fixed_remaining_override(la):

@@ -40,8 +40,8 @@ from .history import prior_from
 from .prior import Prior
 from .parallel import forecast_many
 from . import pooling, rules  # noqa: F401  (racecast.rules.Majority, racecast.pooling.pool_candidates)
-from . import baselines, scoring  # noqa: F401  (racecast.scoring.brier_score, racecast.baselines.counted_split)
-from .replay import Replay, replay
+from .evaluation import baselines, scoring  # noqa: F401  (racecast.scoring.brier_score, racecast.baselines.counted_split)
+from .evaluation.replay import Replay, replay
 
 __all__ = [
     "Count",

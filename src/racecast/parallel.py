@@ -1,22 +1,26 @@
-"""Many contests at once: :func:`forecast_many` on every core, or on a Dask cluster.
+"""Many contests at once: [`forecast_many`][racecast.forecast_many] on every core, or on a Dask cluster.
 
 A county ballot has hundreds of contests and a newsroom reruns all of them after
-every release.  :func:`forecast_many` runs :func:`racecast.forecast` for each
-count and returns one tidy table.  Contests are independent, so they are spread
-over a process pool (all cores by default) or, with ``client=``, over a
-``dask.distributed`` cluster of any size.  Each contest's seed is derived from
-``seed`` and its position, so the table is the same however the contests are
-scheduled: serial, pooled or distributed.
+every release.  [`forecast_many`][racecast.forecast_many] runs
+[`forecast`][racecast.forecast] for each count and returns one tidy table, read off
+each forecast's table ([`Forecast.table`][racecast.Forecast.table]).  Contests are independent, so they
+are spread over one ``concurrent.futures.Executor``: a process pool (all cores by
+default), a ``dask.distributed`` client's executor (a cluster of any size), or any
+executor you pass.  Each contest's seed is derived from ``seed`` and its position,
+so the table is the same however the contests are scheduled: serial, pooled or
+distributed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import time
 import warnings
-from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, TextIO
 
@@ -24,12 +28,13 @@ import numpy as np
 import pandas as pd
 
 from .count import Count
-from .errors import ForecastInputError
+from .errors import ForecastInputError, RacecastWarning
 from .pipeline import forecast
+from .settings import DEFAULT_ENGINE, Engine, ForecastSettings, NutsSettings
 
-__all__ = ["forecast_many"]
+__all__ = ["COLUMNS", "forecast_many"]
 
-#: Columns of the table :func:`forecast_many` returns, one row per contest and candidate.
+#: Columns of the table [`forecast_many`][racecast.forecast_many] returns, one row per contest and candidate.
 COLUMNS = (
     "votes",
     "win_probability",
@@ -42,6 +47,8 @@ COLUMNS = (
     "seconds",
     "error",
 )
+#: The columns read off each forecast's table; ``releases``, ``seconds`` and ``error`` are added here.
+_FROM_TABLE = ("contest", "candidate", *COLUMNS[:-3])
 
 
 @dataclass(frozen=True)
@@ -71,30 +78,12 @@ def _run_one(task: _Task, kwargs: dict[str, Any]) -> _Outcome:
         warnings.simplefilter("always")
         try:
             fc = forecast(task.count, seed=task.seed, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - reported per contest (errors="record") or re-raised
+        except Exception as exc:  # reported per contest (errors="record") or re-raised
             return _Outcome(task.position, task.name, [], [], exc)
     seconds = time.perf_counter() - start
-    share = fc.final_share[["median", "lower", "upper"]].to_numpy()
-    wp = fc.win_probability.to_numpy()
-    votes = fc.count.votes[-1]
-    leader, lcp = fc.leader, fc.lead_change_probability
-    rows = [
-        {
-            "contest": task.name,
-            "candidate": c,
-            "votes": int(votes[j]),
-            "win_probability": float(wp[j]),
-            "final_share_median": float(share[j, 0]),
-            "final_share_lower": float(share[j, 1]),
-            "final_share_upper": float(share[j, 2]),
-            "leader": c == leader,
-            "lead_change_probability": lcp,
-            "releases": len(task.count),
-            "seconds": seconds,
-            "error": None,
-        }
-        for j, c in enumerate(fc.candidates)
-    ]
+    table = fc.table().assign(contest=task.name)[list(_FROM_TABLE)]
+    table = table.assign(releases=len(task.count), seconds=seconds, error=None)
+    rows = table.to_dict("records")
     return _Outcome(task.position, task.name, rows, [(w.category, str(w.message)) for w in caught], None)
 
 
@@ -102,14 +91,70 @@ def _run_chunk(tasks: list[_Task], kwargs: dict[str, Any]) -> list[_Outcome]:
     return [_run_one(t, kwargs) for t in tasks]
 
 
-def _init_worker() -> None:
-    """Worker processes share the cores: one BLAS thread each (and one NUTS chain at a time: ``nuts={"cores": 1}``)."""
+def _limit_blas_threads() -> None:
+    """Worker processes share the cores: one BLAS thread each."""
     try:
         from threadpoolctl import threadpool_limits
-
-        threadpool_limits(1)
     except ImportError:  # pragma: no cover - threadpoolctl comes with PyMC
-        pass
+        return
+    threadpool_limits(1)
+
+
+def _one_nuts_core(nuts: Any) -> Any:
+    """NUTS settings that run one chain at a time (a worker shares the cores), unless ``cores`` was given."""
+    if nuts is None:
+        return {"cores": 1}
+    if isinstance(nuts, NutsSettings) and nuts.cores is None:
+        return dataclasses.replace(nuts, cores=1)
+    if isinstance(nuts, Mapping) and nuts.get("cores") is None:
+        return {**nuts, "cores": 1}
+    return nuts
+
+
+class _InProcess(Executor):
+    """An executor that runs each call in this process when it is submitted (``processes=1``)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to the caller through the future, as any executor does
+            future.set_exception(exc)
+        return future
+
+
+@dataclass(frozen=True)
+class _Backend:
+    """Where the contests run: an executor, how many contests it runs at once, and whether in this process."""
+
+    executor: Executor
+    workers: int
+    in_process: bool = False
+
+
+@contextmanager
+def _backend(
+    processes: int | None, client: Any, executor: Executor | None, n_tasks: int
+) -> Iterator[_Backend]:
+    """The executor the contests run on; shut down afterwards when it was made here."""
+    if executor is not None:
+        yield _Backend(executor, processes or os.cpu_count() or 1)
+    elif client is not None:
+        dask = client.get_executor(pure=False)
+        try:
+            yield _Backend(dask, max(1, sum(client.nthreads().values())))
+        finally:
+            dask.shutdown(wait=False)  # cancels what is still running (after a failure)
+    else:
+        n_proc = min(processes if processes is not None else (os.cpu_count() or 1), n_tasks)
+        if n_proc <= 1:
+            yield _Backend(_InProcess(), 1, in_process=True)
+            return
+        pool = ProcessPoolExecutor(max_workers=n_proc, initializer=_limit_blas_threads)
+        try:
+            yield _Backend(pool, n_proc)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 class _Progress:
@@ -142,7 +187,9 @@ def _named(counts: Mapping[str, Count] | Iterable[Count]) -> list[tuple[str, Cou
     if isinstance(counts, Mapping):
         items = [(str(k), v) for k, v in counts.items()]
     elif isinstance(counts, Count):
-        raise ForecastInputError("forecast_many() takes several counts (a list or a dict); use forecast() for one")
+        raise ForecastInputError(
+            "forecast_many() takes several counts (a list or a dict); use forecast() for one"
+        )
     else:
         items = [(c.name if isinstance(c, Count) else "", c) for c in counts]
         names = [n for n, _ in items]
@@ -150,22 +197,20 @@ def _named(counts: Mapping[str, Count] | Iterable[Count]) -> list[tuple[str, Cou
             items = [(f"{n} [{i}]", c) for i, (n, c) in enumerate(items)]
     for name, c in items:
         if not isinstance(c, Count):
-            raise ForecastInputError(f"forecast_many(): contest {name!r} is a {type(c).__name__}, not a racecast.Count")
+            raise ForecastInputError(
+                f"forecast_many(): contest {name!r} is a {type(c).__name__}, not a racecast.Count"
+            )
     return items
-
-
-def _chunks(tasks: list[_Task], size: int) -> Iterator[list[_Task]]:
-    for i in range(0, len(tasks), size):
-        yield tasks[i : i + size]
 
 
 def forecast_many(
     counts: Mapping[str, Count] | Iterable[Count],
     *,
     seed: int | None = None,
-    engine: Literal["nuts", "fast"] = "fast",
+    engine: Engine = DEFAULT_ENGINE,
     processes: int | None = None,
     client: Any = None,
+    executor: Executor | None = None,
     progress: bool = True,
     errors: Literal["raise", "record"] = "raise",
     chunksize: int | None = None,
@@ -177,30 +222,36 @@ def forecast_many(
     ----------
     counts
         The contests: a mapping ``{name: Count}`` or a list of counts (named by
-        :attr:`Count.name <racecast.count.Count.name>`).
+        ``Count.name``).
     seed
         Seed of the whole run; contest ``i`` gets its own seed derived from it,
         so the result does not depend on how contests are scheduled.
     engine
-        ``"fast"`` (default here: a ballot of hundreds of contests) or ``"nuts"``.
+        ``"fast"`` or ``"nuts"`` (default: ``settings.DEFAULT_ENGINE``, as for
+        [`forecast`][racecast.forecast]).
     processes
         Worker processes (default: every core).  ``1`` runs in this process.
-        Ignored when ``client`` is given.
+        Ignored when ``client`` is given; with ``executor``, only sets the chunk size.
     client
-        A ``dask.distributed.Client``: contests run on its cluster instead of a
-        local process pool (racecast must be installed on its workers).
+        A ``dask.distributed.Client``: contests run on its cluster (through
+        ``client.get_executor()``) instead of a local process pool (racecast must
+        be installed on its workers).
+    executor
+        Any ``concurrent.futures.Executor`` to run the contests on (it is not shut
+        down here); instead of ``processes`` and ``client``.
     progress
         Show a progress bar on stderr.
     errors
         ``"raise"`` (default): a contest that fails stops the run with its error,
         noting which contest it was.  ``"record"``: the contest gets one row with
-        the error message in ``error`` (and ``NaN`` numbers), and a warning says
-        how many failed.
+        the error message in ``error`` (and ``NaN`` numbers), the others go on,
+        and a warning says how many failed.
     chunksize
         Contests sent to a worker at a time (default: about four chunks per worker).
     **forecast_kwargs
-        Passed to :func:`racecast.forecast` for every contest (``draws``, ``rule``,
-        ``interval``, ``outstanding_sd``, ``priors``, ...).
+        Passed to [`forecast`][racecast.forecast] for every contest (``draws``,
+        ``rule``, ``interval``, ``outstanding_sd``, ``priors``, ``nuts``, ...).  On
+        worker processes NUTS runs one chain at a time unless ``nuts`` sets ``cores``.
 
     Returns
     -------
@@ -209,10 +260,11 @@ def forecast_many(
         the order given, with columns ``votes`` (counted so far),
         ``win_probability`` (the rule's headline probability),
         ``final_share_median``/``_lower``/``_upper`` (the forecast interval),
-        ``leader`` (leads now), ``lead_change_probability``, ``releases``,
-        ``seconds`` (time to forecast the contest) and ``error``.  ``attrs`` holds
-        the settings.  Warnings raised while forecasting a contest are re-issued
-        here, as :func:`racecast.forecast` would.
+        ``leader`` (leads now), ``lead_change_probability`` -- named as in the
+        forecast's table ([`Forecast.table`][racecast.Forecast.table]) --, ``releases``, ``seconds`` (time
+        to forecast the contest) and ``error`` (``racecast.parallel.COLUMNS``).
+        ``attrs`` holds the settings.  Warnings raised while forecasting a contest
+        are re-issued here, as [`forecast`][racecast.forecast] would.
 
     Examples
     --------
@@ -223,31 +275,22 @@ def forecast_many(
     >>> table.loc[("after 9", "Karen Bass"), "win_probability"] > 0.99
     True
     """
-    if engine not in ("nuts", "fast"):
-        raise ForecastInputError(f"engine must be 'nuts' or 'fast', got {engine!r}")
+    ForecastSettings.validate(engine=engine)
     if errors not in ("raise", "record"):
         raise ForecastInputError(f"errors must be 'raise' or 'record', got {errors!r}")
     if "count" in forecast_kwargs:
         raise ForecastInputError("forecast_many() takes the counts as its first argument, not count=")
+    if processes is not None and processes < 1:
+        raise ForecastInputError(f"processes must be >= 1, got {processes!r}")
+    if client is not None and executor is not None:
+        raise ForecastInputError("forecast_many(): give client= or executor=, not both")
     items = _named(counts)
-    seeds = np.random.SeedSequence(seed).generate_state(len(items), dtype=np.uint32) if items else []
-    tasks = [_Task(i, name, c, int(s)) for i, ((name, c), s) in enumerate(zip(items, seeds))]
+    seeds = np.random.SeedSequence(seed).generate_state(len(items), dtype=np.uint32)
+    tasks = [_Task(i, name, c, int(s)) for i, ((name, c), s) in enumerate(zip(items, seeds, strict=True))]
     kwargs = {"engine": engine, **forecast_kwargs}
     bar = _Progress(len(tasks), progress)
-    if client is not None:
-        outcomes = _on_dask(client, tasks, kwargs, bar, chunksize, errors)
-    else:
-        n_proc = processes if processes is not None else (os.cpu_count() or 1)
-        if n_proc < 1:
-            raise ForecastInputError(f"processes must be >= 1, got {processes!r}")
-        n_proc = min(n_proc, len(tasks))
-        if n_proc <= 1:
-            outcomes = []
-            for t in tasks:
-                outcomes.append(_fail_fast(_run_one(t, kwargs), errors))
-                bar.update(1)
-        else:
-            outcomes = _on_pool(n_proc, tasks, kwargs, bar, chunksize, errors)
+    with _backend(processes, client, executor, len(tasks)) as backend:
+        outcomes = _run(backend, tasks, kwargs, bar, chunksize, errors)
     outcomes.sort(key=lambda o: o.position)
     return _table(outcomes, kwargs)
 
@@ -260,41 +303,50 @@ def _fail_fast(outcome: _Outcome, errors: str) -> _Outcome:
     return outcome
 
 
-def _on_pool(n_proc: int, tasks: list[_Task], kwargs: dict[str, Any], bar: _Progress,
-             chunksize: int | None, errors: str) -> list[_Outcome]:
-    size = chunksize or max(1, int(np.ceil(len(tasks) / (4 * n_proc))))
+def _chunks(tasks: list[_Task], size: int) -> Iterator[list[_Task]]:
+    for i in range(0, len(tasks), size):
+        yield tasks[i : i + size]
+
+
+def _run(
+    backend: _Backend,
+    tasks: list[_Task],
+    kwargs: dict[str, Any],
+    bar: _Progress,
+    chunksize: int | None,
+    errors: str,
+) -> list[_Outcome]:
+    """Every contest's outcome, chunks submitted to the backend's executor as workers free up.
+
+    In this process one contest runs at a time (so a failure stops the run at
+    once); elsewhere each worker gets about four chunks and two are kept in flight
+    per worker, NUTS running one chain at a time.
+    """
+    if backend.in_process:
+        size, window = 1, 1
+    else:
+        size = chunksize or max(1, int(np.ceil(len(tasks) / (4 * backend.workers))))
+        window = 2 * backend.workers
+        kwargs = {**kwargs, "nuts": _one_nuts_core(kwargs.get("nuts"))}
+    chunks = _chunks(tasks, size)
+    pending: set[Future[list[_Outcome]]] = set()
     outcomes: list[_Outcome] = []
-    pool = ProcessPoolExecutor(max_workers=n_proc, initializer=_init_worker)
-    worker_kwargs = {"nuts": {"cores": 1}, **kwargs}  # the pool already fills the cores
     try:
-        pending = {pool.submit(_run_chunk, chunk, worker_kwargs) for chunk in _chunks(tasks, size)}
-        while pending:
+        while True:
+            for chunk in chunks:
+                pending.add(backend.executor.submit(_run_chunk, chunk, kwargs))
+                if len(pending) >= window:
+                    break
+            if not pending:
+                return outcomes
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
                 got = [_fail_fast(o, errors) for o in fut.result()]
                 outcomes.extend(got)
                 bar.update(len(got))
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-    return outcomes
-
-
-def _on_dask(client: Any, tasks: list[_Task], kwargs: dict[str, Any], bar: _Progress,
-             chunksize: int | None, errors: str) -> list[_Outcome]:
-    from distributed import as_completed
-
-    n_workers = max(1, sum(client.nthreads().values()))
-    size = chunksize or max(1, int(np.ceil(len(tasks) / (4 * n_workers))))
-    futures = [client.submit(_run_chunk, chunk, kwargs, pure=False) for chunk in _chunks(tasks, size)]
-    outcomes: list[_Outcome] = []
-    try:
-        for fut in as_completed(futures):
-            got = [_fail_fast(o, errors) for o in fut.result()]
-            outcomes.extend(got)
-            bar.update(len(got))
-    finally:
-        client.cancel(futures)
-    return outcomes
+        for fut in pending:
+            fut.cancel()
 
 
 def _table(outcomes: list[_Outcome], kwargs: dict[str, Any]) -> pd.DataFrame:
@@ -305,13 +357,13 @@ def _table(outcomes: list[_Outcome], kwargs: dict[str, Any]) -> pd.DataFrame:
             warnings.warn(message, category, stacklevel=3)
         if o.error is not None:
             failed.append(o.name)
-            rows.append({"contest": o.name, "candidate": None, "error": f"{type(o.error).__name__}: {o.error}"})
+            rows.append(
+                {"contest": o.name, "candidate": None, "error": f"{type(o.error).__name__}: {o.error}"}
+            )
         rows.extend(o.rows)
     table = pd.DataFrame(rows, columns=["contest", "candidate", *COLUMNS]).set_index(["contest", "candidate"])
     table.attrs["settings"] = {k: v for k, v in kwargs.items() if isinstance(v, (str, int, float, bool))}
     if failed:
-        from .errors import RacecastWarning
-
         warnings.warn(
             f"forecast_many(): {len(failed)} of {len(outcomes)} contests failed ({', '.join(failed[:5])}"
             f"{', ...' if len(failed) > 5 else ''}); see the 'error' column",

@@ -15,7 +15,7 @@ from rich.table import Table
 from .._version import __version__
 from ..errors import ForecastInputError
 from ..io import read_count
-from ..replay import Replay, replay
+from ..evaluation.replay import Replay, replay
 from ..settings import DEFAULT_DRAWS
 from ._options import DEFAULT_ENGINE_CHOICE, DrawsOption, EngineOption, FormatOption, SeedOption
 from ._output import OutputFormat, Report, reporting, say, stderr_console, write_output
@@ -41,9 +41,9 @@ REPLAY_CSV_COLUMNS = (
     "lead",
     "candidate",
     "win_probability",
-    "share_median",
-    "share_lower",
-    "share_upper",
+    "final_share_median",
+    "final_share_lower",
+    "final_share_upper",
     "lead_change_probability",
 )
 
@@ -98,7 +98,7 @@ def _replay_records(rp: Replay) -> list[dict[str, Any]]:
                 "lead": int(row[("lead", "")]),
                 "win_probability": {c: _num(row[("win_probability", c)]) for c in rp.count.candidates},
                 "final_share": {
-                    c: {q: _num(row[(f"share_{q}", c)]) for q in ("median", "lower", "upper")}
+                    c: {q: _num(row[(f"final_share_{q}", c)]) for q in ("median", "lower", "upper")}
                     for c in rp.count.candidates
                 },
                 "lead_change_probability": _num(row[("lead_change_probability", "")]),

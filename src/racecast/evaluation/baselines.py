@@ -1,9 +1,10 @@
 """Naive forecasters to hold racecast's record against.
 
-Each baseline looks at a :class:`~racecast.count.Count` as it stands and returns
-a :class:`BaselineForecast` with the same shape as a racecast forecast: a win
-probability per candidate and a final-share (and final-vote) median, lower and
-upper bound.  They are scored by the same functions (:mod:`racecast.scoring`).
+Each baseline looks at a [`Count`][racecast.Count] as it stands and returns a
+[`BaselineForecast`][racecast.evaluation.baselines.BaselineForecast] with the same
+shape as a racecast forecast: a win probability per candidate and a final-share
+(and final-vote) median, lower and upper bound.  They are replayed and scored by
+the same functions ([`replay`][racecast.replay], [`racecast.scoring`][racecast.evaluation.scoring]).
 
 The baselines
 -------------
@@ -16,7 +17,7 @@ The baselines
 ``last_release_split``
     The remaining votes split like the last batch: the votes added by the last
     release (a correction is merged with the release before it, and releases
-    that added nothing are skipped, as in :meth:`Count.batches`).
+    that added nothing are skipped, as in [`Count.batches`][racecast.Count.batches]).
 
 The plain binomial interval
 ---------------------------
@@ -46,8 +47,8 @@ in the binomial interval, which is exactly what racecast's model adds.
 Remaining votes
 ---------------
 The remaining votes are the sum over batch types of each type's latest reported
-outstanding estimate (:meth:`Count.latest_outstanding`, used as reported),
-overridden type by type by ``remaining=`` exactly as in :func:`racecast.forecast`.
+outstanding estimate ([`Count.latest_outstanding`][racecast.Count.latest_outstanding], used as reported),
+overridden type by type by ``remaining=`` exactly as in [`forecast`][racecast.forecast].
 When the count reports ``ballots_counted``, outstanding figures are
 jurisdiction *ballots*, not votes in this contest; they are converted with
 the ratio of contest votes to jurisdiction ballots counted so far, taken at the
@@ -73,18 +74,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .count import Count
-from .errors import ForecastInputError
-from .outstanding import resolve_outstanding
-from .rules import Plurality
+from ..count import Count
+from ..errors import ForecastInputError
+from ..outstanding import resolve_outstanding
+from ..rules import Plurality
 
 __all__ = [
+    "BASELINES",
     "BaselineForecast",
-    "leader_wins",
     "counted_split",
     "last_release_split",
+    "leader_wins",
     "remaining_votes",
-    "BASELINES",
 ]
 
 
@@ -95,7 +96,7 @@ class BaselineForecast:
     Attributes
     ----------
     method : str
-        The baseline's name (a key of :data:`BASELINES`).
+        The baseline's name (a key of ``BASELINES``).
     win_probability : pandas.Series
         P(win) per candidate (sums to 1).
     final_share : pandas.DataFrame
@@ -124,8 +125,8 @@ def remaining_votes(count: Count, remaining: Mapping[str, float] | None = None) 
     """Votes in this contest still to be counted, from the count's outstanding estimates.
 
     The outstanding amount of each type is its latest reported estimate
-    (:meth:`Count.latest_outstanding`), replaced by ``remaining[type]`` where
-    given -- the same rule as :func:`racecast.forecast`.  The amounts are summed
+    ([`Count.latest_outstanding`][racecast.Count.latest_outstanding]), replaced by ``remaining[type]`` where
+    given -- the same rule as [`forecast`][racecast.forecast].  The amounts are summed
     and, when the count reports ``ballots_counted``, converted from jurisdiction
     ballots to contest votes with the counted ratio (see the module docstring).
 
@@ -135,7 +136,7 @@ def remaining_votes(count: Count, remaining: Mapping[str, float] | None = None) 
         The count as it stands.
     remaining
         Outstanding amount by batch type, in the count's unit
-        (:attr:`Count.outstanding_unit`), as in :func:`racecast.forecast`;
+        ([`Count.outstanding_unit`][racecast.Count.outstanding_unit]), as in [`forecast`][racecast.forecast];
         ``{}`` with no outstanding columns means the count is complete.
 
     Raises
@@ -156,7 +157,7 @@ def remaining_votes(count: Count, remaining: Mapping[str, float] | None = None) 
 
 
 def _resolve_remaining(count: Count, remaining: Mapping[str, float] | None) -> int:
-    return int(round(remaining_votes(count, remaining)))
+    return round(remaining_votes(count, remaining))
 
 
 def _check_interval(interval: float) -> None:
@@ -243,8 +244,9 @@ def counted_split(
     count
         The count as it stands.
     remaining
-        Outstanding amount by batch type overriding the count's estimates, as
-        in :func:`racecast.forecast` (see :func:`remaining_votes`).
+        Outstanding amount by batch type overriding the count's estimates, as in
+        [`forecast`][racecast.forecast] (see
+        [`remaining_votes`][racecast.evaluation.baselines.remaining_votes]).
     interval
         Mass of the plain binomial interval (see the module docstring).
     seed, draws
@@ -290,14 +292,14 @@ def last_release_split(
 ) -> BaselineForecast:
     """Baseline: the remaining votes split like the last batch counted.
 
-    The last batch is the last row of :meth:`Count.batches`: the votes added by
+    The last batch is the last row of [`Count.batches`][racecast.Count.batches]: the votes added by
     the last release that added any, with corrections merged into the release
     before them.
 
     Parameters
     ----------
     count, remaining, interval, seed, draws
-        As in :func:`counted_split`.
+        As in [`counted_split`][racecast.evaluation.baselines.counted_split].
 
     Returns
     -------
@@ -339,12 +341,12 @@ def leader_wins(
 
     The win probability is 1 for the current leader (split equally between
     candidates tied for the lead).  The final shares and their interval are
-    those of :func:`counted_split`.
+    those of [`counted_split`][racecast.evaluation.baselines.counted_split].
 
     Parameters
     ----------
     count, remaining, interval, seed, draws
-        As in :func:`counted_split`.
+        As in [`counted_split`][racecast.evaluation.baselines.counted_split].
 
     Returns
     -------

@@ -1,30 +1,32 @@
-"""Scoring forecasts against what happened: Brier, log loss, coverage, time to call.
+"""Scores of forecasts against what happened: Brier, log loss, coverage, time to call.
 
 Every function here is a pure function of plain tables: a forecast sequence is a
-:class:`pandas.DataFrame` with one row per forecast (e.g. one per release of a
+``pandas.DataFrame`` with one row per forecast (e.g. one per release of a
 replayed count) and one column per candidate; the truth is the eventual winner
-(a column label) or the final vote shares (a :class:`pandas.Series` by
-candidate).  A 2-D :class:`numpy.ndarray` works too; its columns are then named
+(a column label) or the final vote shares (a ``pandas.Series`` by
+candidate).  A 2-D ``numpy.ndarray`` works too; its columns are then named
 ``0..K-1`` and the winner is given by position.  The same functions score
-racecast's forecasts and the baselines of :mod:`racecast.baselines`.
+racecast's forecasts and the baselines of [`racecast.evaluation.baselines`][].
+They are importable from [`racecast.scoring`][racecast.evaluation.scoring], which adds
+[`score_forecasts`][racecast.evaluation.scoring.score_forecasts] (all of them at once).
 
 Definitions (hand-computable; the tests check them by hand)
 -----------------------------------------------------------
 Brier score
-    For one forecast with win probabilities :math:`p_c` and winner :math:`w`,
-    :math:`\\sum_c (p_c - 1[c = w])^2` (the original multi-category definition of
+    For one forecast with win probabilities ``p_c`` and winner ``w``,
+    ``sum_c (p_c - 1[c = w])^2`` (the original multi-category definition of
     Brier, 1950).  It lies in ``[0, 2]``: 0 for certainty on the winner, 2 for
     certainty on a loser.  With two candidates it is *twice* the familiar binary
-    Brier score :math:`(p_w - 1)^2`, because both candidates' errors are counted.
-    :func:`brier_score` averages it over forecasts.
+    Brier score ``(p_w - 1)^2``, because both candidates' errors are counted.
+    [`brier_score`][racecast.evaluation.metrics.brier_score] averages it over forecasts.
 Log loss
-    :math:`-\\ln \\max(p_w, \\varepsilon)`, averaged over forecasts, in nats.
+    ``-ln max(p_w, clip)``, averaged over forecasts, in nats.
     The probability of the winner is clipped from below at ``clip``
-    (:math:`\\varepsilon`, default ``1e-3``): a Monte Carlo probability from a
+    (default ``1e-3``): a Monte Carlo probability from a
     few thousand draws cannot resolve values below about ``1/draws``, so an
     estimate of exactly 0 means "below roughly 0.001", and an unclipped 0 would
     give an infinite loss that swamps every other forecast.  With the default a
-    single certain-and-wrong forecast costs :math:`\\ln 1000 \\approx 6.9` nats.
+    single certain-and-wrong forecast costs ``ln 1000``, about 6.9 nats.
     Nothing else is clipped or renormalised.
 Coverage and width
     The fraction of (forecast, candidate) intervals ``[lower, upper]`` that
@@ -37,46 +39,34 @@ Time to call
 Confident wrong calls
     Forecasts in which some candidate who did *not* win had a probability at or
     above a threshold (0.95 by default).
-
-Examples
---------
->>> import pandas as pd
->>> from racecast import scoring
->>> p = pd.DataFrame({"A": [0.5, 0.8, 1.0], "B": [0.5, 0.2, 0.0]})
->>> round(scoring.brier_score(p, "A"), 4)          # (0.5 + 0.08 + 0) / 3
-0.1933
->>> scoring.time_to_call(p["A"], threshold=0.95)
-2
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
 
-from .errors import ForecastInputError
+from ..errors import ForecastInputError
 
 __all__ = [
+    "LOG_LOSS_CLIP",
     "brier_score",
-    "log_loss",
+    "confident_wrong_calls",
+    "final_shares",
     "interval_coverage",
     "interval_width",
+    "log_loss",
     "time_to_call",
-    "confident_wrong_calls",
     "winner_of",
-    "final_shares",
-    "Score",
-    "score_forecasts",
 ]
 
-#: Default lower clip of the winner's probability in :func:`log_loss`.
+#: Default lower clip of the winner's probability in [`log_loss`][racecast.evaluation.metrics.log_loss].
 LOG_LOSS_CLIP = 1e-3
 
-ArrayOrFrame = pd.DataFrame | pd.Series | np.ndarray
+ArrayOrFrame: TypeAlias = pd.DataFrame | pd.Series | np.ndarray
 
 
 def _as_frame(x: ArrayOrFrame, what: str) -> pd.DataFrame:
@@ -145,7 +135,7 @@ def brier_score(
     Returns
     -------
     float or pandas.Series
-        :math:`\\sum_c (p_c - 1[c = w])^2`, in ``[0, 2]``; lower is better.  With two
+        ``sum_c (p_c - 1[c = w])^2``, in ``[0, 2]``; lower is better.  With two
         candidates this is twice the binary Brier score (see the module docstring).
 
     Examples
@@ -182,7 +172,7 @@ def log_loss(
     Returns
     -------
     float or pandas.Series
-        :math:`-\\ln \\max(p_w, \\text{clip})`; 0 is perfect, lower is better.
+        ``-ln max(p_w, clip)``; 0 is perfect, lower is better.
 
     Examples
     --------
@@ -199,7 +189,10 @@ def log_loss(
     return float(per.mean()) if average else per
 
 
-def _intervals(lower: ArrayOrFrame, upper: ArrayOrFrame, truth: pd.Series | np.ndarray | None = None):
+def _intervals(
+    lower: ArrayOrFrame, upper: ArrayOrFrame, truth: pd.Series | np.ndarray | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series | None]:
+    """Interval bounds as aligned tables (and the truth as a Series by candidate), checked."""
     lo = _as_frame(lower, "lower")
     hi = _as_frame(upper, "upper")
     if lo.shape != hi.shape:
@@ -312,11 +305,9 @@ def time_to_call(winner_probability: pd.Series | np.ndarray, *, threshold: float
     >>> time_to_call(p, threshold=0.99)
     15
     """
-    s = (
-        winner_probability
-        if isinstance(winner_probability, pd.Series)
-        else pd.Series(np.asarray(winner_probability))
-    )
+    s = winner_probability
+    if not isinstance(s, pd.Series):
+        s = pd.Series(np.asarray(s))
     if len(s) == 0:
         raise ForecastInputError("no forecasts to find a call in")
     if s.isna().any():
@@ -405,102 +396,3 @@ def winner_of(final_votes: pd.Series) -> Hashable:
     if len(best) != 1:
         raise ForecastInputError(f"the final count is an exact tie between {best}; pass the declared winner")
     return _label(best[0])
-
-
-@dataclass(frozen=True)
-class Score:
-    """The record of a sequence of forecasts of one contest.
-
-    Attributes
-    ----------
-    n_forecasts : int
-        Number of forecasts scored.
-    winner : hashable
-        The candidate who won.
-    brier, log_loss : float
-        Means over forecasts (see the module docstring for the definitions).
-    coverage : float
-        Fraction of final-share intervals holding the final share (``nan`` when
-        no intervals were given).
-    interval_width : float
-        Mean interval width in share points, 0-1 scale (``nan`` without intervals).
-    called_95, called_99 : hashable or None
-        :func:`time_to_call` at 0.95 and 0.99 (a row label of the forecasts).
-    confident_wrong_calls : int
-        Number of forecasts in which a loser had probability >= 0.95.
-    """
-
-    n_forecasts: int
-    winner: Hashable
-    brier: float
-    log_loss: float
-    coverage: float
-    interval_width: float
-    called_95: Hashable | None
-    called_99: Hashable | None
-    confident_wrong_calls: int
-
-    def to_dict(self) -> dict[str, Any]:
-        """The score as a plain dict (one row of a comparison table)."""
-        return asdict(self)
-
-
-def score_forecasts(
-    win_probability: ArrayOrFrame,
-    *,
-    final_votes: pd.Series,
-    share_lower: ArrayOrFrame | None = None,
-    share_upper: ArrayOrFrame | None = None,
-    winner: Hashable | None = None,
-    clip: float = LOG_LOSS_CLIP,
-) -> Score:
-    """Every score of a sequence of forecasts of one contest.
-
-    Parameters
-    ----------
-    win_probability
-        One row per forecast, one column per candidate.
-    final_votes
-        Final votes by candidate (the truth).
-    share_lower, share_upper
-        Final-share interval bounds, same shape as ``win_probability``
-        (optional; coverage and width are ``nan`` without them).
-    winner
-        The declared winner; by default the candidate with most ``final_votes``.
-    clip
-        Lower clip of the winner's probability in the log loss.
-
-    Returns
-    -------
-    Score
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from racecast.scoring import score_forecasts
-    >>> p = pd.DataFrame({"A": [0.6, 0.97], "B": [0.4, 0.03]})
-    >>> s = score_forecasts(p, final_votes=pd.Series({"A": 55, "B": 45}))
-    >>> s.called_95, s.confident_wrong_calls
-    (1, 0)
-    """
-    df = _probabilities(win_probability)
-    w = winner_of(final_votes) if winner is None else winner
-    cov = width = float("nan")
-    if (share_lower is None) != (share_upper is None):
-        raise ForecastInputError("give both share_lower and share_upper, or neither")
-    if share_lower is not None and share_upper is not None:
-        truth = final_shares(final_votes)
-        cov = float(interval_coverage(share_lower, share_upper, truth))
-        width = float(interval_width(share_lower, share_upper))
-    pw = df[_winner_column(df, w)]
-    return Score(
-        n_forecasts=int(df.shape[0]),
-        winner=w,
-        brier=float(brier_score(df, w)),
-        log_loss=float(log_loss(df, w, clip=clip)),
-        coverage=cov,
-        interval_width=width,
-        called_95=time_to_call(pw, threshold=0.95),
-        called_99=time_to_call(pw, threshold=0.99),
-        confident_wrong_calls=len(confident_wrong_calls(df, w, threshold=0.95)),
-    )

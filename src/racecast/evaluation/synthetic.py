@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .count import Count
+from ..count import Count
 
 __all__ = ["SyntheticCount", "synthetic_count"]
 
@@ -80,7 +80,7 @@ def synthetic_count(
     Examples
     --------
     >>> import numpy as np
-    >>> from racecast.synthetic import synthetic_count
+    >>> from racecast.evaluation.synthetic import synthetic_count
     >>> s = synthetic_count(np.random.default_rng(1))
     >>> len(s.count) < len(s.full)
     True
@@ -116,21 +116,25 @@ def synthetic_count(
     # outstanding per type after each release, as a registrar would estimate it
     est_sd, bias = (0.15, rng.normal(0.0, 0.1)) if misspecified else (0.1, 0.0)
     cut = int(rng.integers(1, n)) if n > 1 else 1
-    truth_remaining = {t: 0 for t in type_names}
+    truth_remaining = dict.fromkeys(type_names, 0)
     for name, v in rows[cut:]:
         truth_remaining[name] += int(v.sum())
     table = {"release": np.arange(1, n + 1), "batch_type": [r[0] for r in rows]}
     for i, c in enumerate(names):
         table[c] = votes[:, i]
     frame = pd.DataFrame(table)
-    outstanding = {t: float(np.rint(v * np.exp(rng.normal(bias, est_sd)))) for t, v in truth_remaining.items()}
+    outstanding = {
+        t: float(np.rint(v * np.exp(rng.normal(bias, est_sd)))) for t, v in truth_remaining.items()
+    }
     full = _to_count(frame, names, None)
     partial = _to_count(frame.iloc[:cut], names, outstanding)
     return SyntheticCount(count=partial, full=full, final_votes=votes[-1].copy())
 
 
 def _to_count(frame: pd.DataFrame, names: list[str], outstanding: dict[str, float] | None) -> Count:
-    tidy = frame.melt(id_vars=["release", "batch_type"], value_vars=names, var_name="candidate", value_name="votes")
+    tidy = frame.melt(
+        id_vars=["release", "batch_type"], value_vars=names, var_name="candidate", value_name="votes"
+    )
     tidy["order"] = tidy["candidate"].map({c: i for i, c in enumerate(names)})
     tidy = tidy.sort_values(["release", "order"]).drop(columns="order")
     return Count.from_frame(tidy, outstanding=outstanding, name="<synthetic>")

@@ -1,0 +1,14 @@
+"""How good are the forecasts: replay a finished count, score the forecasts, compare with baselines.
+
+- [`replay`][racecast.replay] ([`racecast.evaluation.replay`][]): a forecast after every
+  release of a finished count, from what was known then;
+- [`racecast.evaluation.metrics`][] and [`racecast.scoring`][racecast.evaluation.scoring]:
+  Brier score, log loss, interval coverage, time to call;
+- [`racecast.evaluation.baselines`][]: naive forecasters scored the same way;
+- [`racecast.evaluation.synthetic`][]: synthetic counts with a known truth, for calibration checks.
+"""
+
+from . import baselines, metrics, scoring, synthetic
+from .replay import Replay, replay
+
+__all__ = ["Replay", "baselines", "metrics", "replay", "scoring", "synthetic"]
