@@ -14,6 +14,9 @@ final-share intervals.
 
 from __future__ import annotations
 
+# modules reached as attributes: racecast.rules.Majority, racecast.scoring.brier_score, racecast.plot ...
+from . import outstanding, plot, pooling, provenance, report, rules, settings  # noqa: F401
+from ._version import __version__
 from .count import Count
 from .errors import (
     CalledRaceWarning,
@@ -21,27 +24,25 @@ from .errors import (
     CountFormatError,
     FeedWarning,
     ForecastInputError,
+    HistoryWarning,
     InputError,
     InternalError,
     RacecastError,
     RacecastWarning,
-    HistoryWarning,
     SamplerWarning,
     StaleOutstandingWarning,
     UnseenBatchTypeWarning,
 )
-from ._version import __version__
-from .pipeline import forecast
-from .result import Forecast, read_forecast
-from .settings import NutsSettings
+from .evaluation import baselines, scoring  # noqa: F401
+from .evaluation.replay import Replay, replay
+from .history import prior_from
 from .io import example_path, read_clarity, read_count, read_nyt2020
 from .model import Priors
-from .history import prior_from
-from .prior import Prior
 from .parallel import forecast_many
-from . import pooling, rules  # noqa: F401  (racecast.rules.Majority, racecast.pooling.pool_candidates)
-from .evaluation import baselines, scoring  # noqa: F401  (racecast.scoring.brier_score, racecast.baselines.counted_split)
-from .evaluation.replay import Replay, replay
+from .pipeline import forecast
+from .prior import Prior
+from .result import Forecast, read_forecast
+from .settings import NutsSettings
 
 __all__ = [
     "Count",

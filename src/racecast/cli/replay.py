@@ -14,8 +14,8 @@ from rich.table import Table
 
 from .._version import __version__
 from ..errors import ForecastInputError
-from ..io import read_count
 from ..evaluation.replay import Replay, replay
+from ..io import read_count
 from ..settings import DEFAULT_DRAWS
 from ._options import DEFAULT_ENGINE_CHOICE, DrawsOption, EngineOption, FormatOption, SeedOption
 from ._output import OutputFormat, Report, reporting, say, stderr_console, write_output
