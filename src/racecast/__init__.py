@@ -14,25 +14,13 @@ final-share intervals.
 
 from __future__ import annotations
 
+from . import errors as _errors
+
 # modules reached as attributes: racecast.rules.Majority, racecast.scoring.brier_score, racecast.plot ...
 from . import outstanding, plot, pooling, provenance, report, rules, settings  # noqa: F401
 from ._version import __version__
 from .count import Count
-from .errors import (
-    CalledRaceWarning,
-    CorrectionWarning,
-    CountFormatError,
-    FeedWarning,
-    ForecastInputError,
-    HistoryWarning,
-    InputError,
-    InternalError,
-    RacecastError,
-    RacecastWarning,
-    SamplerWarning,
-    StaleOutstandingWarning,
-    UnseenBatchTypeWarning,
-)
+from .errors import *  # noqa: F403  (every error and warning class, as listed in errors.__all__)
 from .evaluation import baselines, scoring  # noqa: F401
 from .evaluation.replay import Replay, replay
 from .history import prior_from
@@ -60,18 +48,6 @@ __all__ = [
     "read_nyt2020",
     "read_clarity",
     "example_path",
-    "RacecastError",
-    "CountFormatError",
-    "ForecastInputError",
-    "InputError",
-    "InternalError",
-    "RacecastWarning",
-    "CorrectionWarning",
-    "UnseenBatchTypeWarning",
-    "StaleOutstandingWarning",
-    "SamplerWarning",
-    "HistoryWarning",
-    "FeedWarning",
-    "CalledRaceWarning",
     "__version__",
+    *_errors.__all__,  # every error and warning class
 ]

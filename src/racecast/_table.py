@@ -21,7 +21,7 @@ import unicodedata
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypedDict, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -43,18 +43,8 @@ __all__ = ["CountFields", "fields_from_rows", "validate_table"]
 _T = TypeVar("_T")
 
 
-class CountFields(TypedDict):
-    """The constructor arguments of a [`Count`][racecast.Count], validated."""
-
-    candidates: tuple[str, ...]
-    votes: np.ndarray
-    release_batch_types: tuple[str, ...]
-    release_ids: np.ndarray
-    released_at: pd.Series
-    ballots_counted: np.ndarray
-    outstanding: pd.DataFrame
-    text: pd.DataFrame
-    name: str
+CountFields: TypeAlias = dict[str, Any]
+"""The validated keyword arguments of a [`Count`][racecast.Count] (its fields, by name)."""
 
 
 @dataclass(frozen=True)
@@ -335,20 +325,20 @@ def validate_table(
 
 def _fields(lay: _Layout, acc: _Releases, name: str) -> CountFields:
     n = len(acc.lines)
-    return CountFields(
-        candidates=tuple(lay.candidates),
-        votes=np.array(acc.votes, dtype=np.int64).reshape(n, len(lay.candidates)),
-        release_batch_types=tuple(acc.types),
-        release_ids=np.array(acc.release_ids, dtype=np.int64),
-        released_at=pd.Series(pd.to_datetime(acc.times, utc=True), name="released_at"),
-        ballots_counted=np.array(acc.ballots, dtype=float),
-        outstanding=pd.DataFrame(
-            np.array(acc.outstanding, dtype=float).reshape(n, len(lay.outstanding)),
-            columns=pd.Index([c[len(OUTSTANDING_PREFIX) :] for c in lay.outstanding], name="batch_type"),
+    outstanding_types = pd.Index([c[len(OUTSTANDING_PREFIX) :] for c in lay.outstanding], name="batch_type")
+    return {
+        "candidates": tuple(lay.candidates),
+        "votes": np.array(acc.votes, dtype=np.int64).reshape(n, len(lay.candidates)),
+        "release_batch_types": tuple(acc.types),
+        "release_ids": np.array(acc.release_ids, dtype=np.int64),
+        "released_at": pd.Series(pd.to_datetime(acc.times, utc=True), name="released_at"),
+        "ballots_counted": np.array(acc.ballots, dtype=float),
+        "outstanding": pd.DataFrame(
+            np.array(acc.outstanding, dtype=float).reshape(n, len(lay.outstanding)), columns=outstanding_types
         ),
-        text=pd.DataFrame({c: [t[k] for t in acc.text] for k, c in enumerate(lay.text)}),
-        name=name,
-    )
+        "text": pd.DataFrame({c: [t[k] for t in acc.text] for k, c in enumerate(lay.text)}),
+        "name": name,
+    }
 
 
 def fields_from_rows(

@@ -319,6 +319,8 @@ class Count:
         Returns
         -------
         Count
+            The validated count, one release per row of ``df`` (or per release
+            when ``df`` is long).
 
         Raises
         ------

@@ -26,43 +26,36 @@ from .rules import Rule, RuleResult
 
 __all__ = ["CSV_COLUMNS", "TABLE_COLUMNS", "forecast_csv", "forecast_dict", "forecast_table", "summary_text"]
 
+_QUANTILES = ("median", "lower", "upper")
+_INTERVALS = tuple(f"final_{what}_{q}" for what in ("share", "votes") for q in _QUANTILES)
+
 TABLE_COLUMNS = (
     "contest",
     "as_of_release",
     "candidate",
     "votes",
     "win_probability",
-    "final_share_median",
-    "final_share_lower",
-    "final_share_upper",
-    "final_votes_median",
-    "final_votes_lower",
-    "final_votes_upper",
+    *_INTERVALS,
     "leader",
     "lead_change_probability",
     "interval",
     "rule",
     "engine",
 )
-"""Columns of [`forecast_table`][racecast.report.forecast_table], one row per candidate."""
+"""Columns of [`forecast_table`][racecast.report.forecast_table], one row per candidate:
+the final-share and final-vote intervals are ``final_share_median``, ``final_share_lower``,
+``final_share_upper`` and ``final_votes_median`` ... ``final_votes_upper``."""
 
 CSV_COLUMNS = (
     "candidate",
     "votes",
     "win_probability",
-    "final_share_median",
-    "final_share_lower",
-    "final_share_upper",
-    "final_votes_median",
-    "final_votes_lower",
-    "final_votes_upper",
+    *_INTERVALS,
     "lead_change_probability",
     "as_of_release",
     "interval",
 )
 """Columns of ``racecast forecast --format csv`` (a subset of the table, in this order)."""
-
-_QUANTILES = ("median", "lower", "upper")
 
 
 class ForecastLike(Protocol):

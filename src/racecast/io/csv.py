@@ -32,6 +32,7 @@ def read_count(path_or_buffer: str | os.PathLike[str] | IO[str], *, name: str | 
     Returns
     -------
     Count
+        The validated count, one release per data row.
 
     Raises
     ------

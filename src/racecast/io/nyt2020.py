@@ -84,6 +84,7 @@ def read_nyt2020(path: str | os.PathLike[str], *, state: str) -> Count:
     Returns
     -------
     Count
+        The state's count, one release per feed update.
 
     Raises
     ------
