@@ -8,7 +8,7 @@
 - [`racecast.evaluation.synthetic`][]: synthetic counts with a known truth, for calibration checks.
 """
 
-from . import baselines, metrics, scoring, synthetic
-from .replay import Replay, replay
+from . import baselines, metrics, replay, scoring, synthetic
 
-__all__ = ["Replay", "baselines", "metrics", "replay", "scoring", "synthetic"]
+# The replay function is racecast.replay; here `replay` is its module, never shadowed by the function.
+__all__ = ["baselines", "metrics", "replay", "scoring", "synthetic"]
