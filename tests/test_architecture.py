@@ -79,7 +79,7 @@ def test_every_module_is_at_most_400_lines(path):
 
 
 def test_a_function_and_its_module_never_share_a_name():
-    """``racecast.<package>.<name>`` is a module whenever such a module exists (never a function hiding it)."""
+    """``racecast.<package>.<name>`` is the module whenever such a module exists, never a function."""
     import importlib
     import inspect
 
