@@ -116,11 +116,12 @@ def plot_replay(
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import racecast
+    >>> from racecast.plot import plot_replay
     >>> count = racecast.read_count(racecast.example_path("la_mayor_2022_general"))
-    >>> fig = racecast.plot.plot_replay(racecast.replay(count, seed=1, progress=False))
+    >>> fig = plot_replay(racecast.replay(count, seed=1, progress=False), threshold=0.99)
+    >>> fig.axes[0].get_ylabel()
+    'P(win)'
     """
     plt = _pyplot()
     count = replay.count
@@ -306,11 +307,12 @@ def plot_forecast(
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import racecast
+    >>> from racecast.plot import plot_forecast
     >>> count = racecast.read_count(racecast.example_path("la_mayor_2022_general"))
-    >>> fig = racecast.forecast(count[:5], seed=1, engine="fast").plot()
+    >>> fig = plot_forecast(racecast.forecast(count[:5], seed=1), bins=40)
+    >>> [ax.get_xlabel()[:11] for ax in fig.axes]
+    ['final share', 'Karen Bass ']
     """
     plt = _pyplot()
     cands = list(forecast.candidates)

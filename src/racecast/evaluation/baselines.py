@@ -69,7 +69,8 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -87,6 +88,9 @@ __all__ = [
     "leader_wins",
     "remaining_votes",
 ]
+
+_Amounts: TypeAlias = Mapping[str, float] | None
+_Seed: TypeAlias = int | np.random.Generator | None
 
 
 @dataclass(frozen=True)
@@ -121,7 +125,7 @@ class BaselineForecast:
     interval: float
 
 
-def remaining_votes(count: Count, remaining: Mapping[str, float] | None = None) -> float:
+def remaining_votes(count: Count, remaining: _Amounts = None) -> float:
     """Votes in this contest still to be counted, from the count's outstanding estimates.
 
     The outstanding amount of each type is its latest reported estimate
@@ -148,7 +152,7 @@ def remaining_votes(count: Count, remaining: Mapping[str, float] | None = None) 
     Examples
     --------
     >>> import racecast
-    >>> from racecast.baselines import remaining_votes
+    >>> from racecast.evaluation.baselines import remaining_votes
     >>> count = racecast.read_count(racecast.example_path("la_mayor_2022_general"))
     >>> round(remaining_votes(count[:3]))     # 1,006,300 ballots x 492,670 / 1,318,093
     376130
@@ -156,7 +160,7 @@ def remaining_votes(count: Count, remaining: Mapping[str, float] | None = None) 
     return resolve_outstanding(count, remaining).total_votes
 
 
-def _resolve_remaining(count: Count, remaining: Mapping[str, float] | None) -> int:
+def _resolve_remaining(count: Count, remaining: _Amounts) -> int:
     return round(remaining_votes(count, remaining))
 
 
@@ -166,17 +170,18 @@ def _check_interval(interval: float) -> None:
 
 
 def _binomial_forecast(
-    count: Count,
-    split: np.ndarray,
-    *,
     method: str,
-    remaining: Mapping[str, float] | None,
+    split_of: Callable[[Count], np.ndarray],
+    count: Count,
+    remaining: _Amounts,
     interval: float,
-    seed: int | np.random.Generator | None,
+    seed: _Seed,
     draws: int,
 ) -> BaselineForecast:
+    """The forecast of a baseline that splits the remaining votes ``split_of(count)`` (module docstring)."""
     from scipy import stats  # here, not at import: scipy.stats costs a second of `import racecast`
 
+    split = split_of(count)
     _check_interval(interval)
     r = _resolve_remaining(count, remaining)
     v = count.votes[-1].astype(np.int64)
@@ -207,7 +212,7 @@ def _win_probability(
     split: np.ndarray,
     r: int,
     *,
-    seed: int | np.random.Generator | None,
+    seed: _Seed,
     draws: int,
     candidates: tuple[str, ...],
 ) -> np.ndarray:
@@ -229,13 +234,25 @@ def _win_probability(
     return Plurality().evaluate(final, candidates, rng).win_probability.to_numpy()
 
 
+def _split_counted(count: Count) -> np.ndarray:
+    v = count.votes[-1].astype(float)
+    if v.sum() <= 0:
+        raise ForecastInputError(
+            f"{count.name}: no votes counted yet; nothing to split the remaining votes like"
+        )
+    return v / v.sum()
+
+
+def _split_last_batch(count: Count) -> np.ndarray:
+    batches = count.batches()
+    if batches.empty:
+        raise ForecastInputError(f"{count.name}: no release has added votes yet; there is no last batch")
+    last = batches.iloc[-1][list(count.candidates)].to_numpy(dtype=float)
+    return last / last.sum()
+
+
 def counted_split(
-    count: Count,
-    *,
-    remaining: Mapping[str, float] | None = None,
-    interval: float = 0.9,
-    seed: int | np.random.Generator | None = None,
-    draws: int = 2000,
+    count: Count, *, remaining: _Amounts = None, interval: float = 0.9, seed: _Seed = None, draws: int = 2000
 ) -> BaselineForecast:
     """Baseline: the remaining votes split like all votes counted so far.
 
@@ -259,36 +276,18 @@ def counted_split(
     Examples
     --------
     >>> import pandas as pd, racecast
-    >>> from racecast.baselines import counted_split
+    >>> from racecast.evaluation.baselines import counted_split
     >>> tidy = pd.DataFrame({"release": [1, 1], "batch_type": ["mixed"] * 2,
     ...                      "candidate": ["A", "B"], "votes": [60, 40]})
     >>> fc = counted_split(racecast.Count.from_frame(tidy), remaining={"mixed": 100})
     >>> fc.final_share.loc["A", "median"]       # (60 + 60) / 200
     np.float64(0.6)
     """
-    v = count.votes[-1].astype(float)
-    if v.sum() <= 0:
-        raise ForecastInputError(
-            f"{count.name}: no votes counted yet; nothing to split the remaining votes like"
-        )
-    return _binomial_forecast(
-        count,
-        v / v.sum(),
-        method="counted_split",
-        remaining=remaining,
-        interval=interval,
-        seed=seed,
-        draws=draws,
-    )
+    return _binomial_forecast("counted_split", _split_counted, count, remaining, interval, seed, draws)
 
 
 def last_release_split(
-    count: Count,
-    *,
-    remaining: Mapping[str, float] | None = None,
-    interval: float = 0.9,
-    seed: int | np.random.Generator | None = None,
-    draws: int = 2000,
+    count: Count, *, remaining: _Amounts = None, interval: float = 0.9, seed: _Seed = None, draws: int = 2000
 ) -> BaselineForecast:
     """Baseline: the remaining votes split like the last batch counted.
 
@@ -304,38 +303,24 @@ def last_release_split(
     Returns
     -------
     BaselineForecast
+        Its ``split`` is the last batch's split of the votes.
 
     Examples
     --------
     >>> import pandas as pd, racecast
-    >>> from racecast.baselines import last_release_split
+    >>> from racecast.evaluation.baselines import last_release_split
     >>> tidy = pd.DataFrame({"release": [1, 1, 2, 2], "batch_type": ["mixed"] * 4,
     ...                      "candidate": ["A", "B"] * 2, "votes": [60, 40, 70, 70]})
     >>> last_release_split(racecast.Count.from_frame(tidy), remaining={"mixed": 100}).split.to_dict()
     {'A': 0.25, 'B': 0.75}
     """
-    batches = count.batches()
-    if batches.empty:
-        raise ForecastInputError(f"{count.name}: no release has added votes yet; there is no last batch")
-    last = batches.iloc[-1][list(count.candidates)].to_numpy(dtype=float)
     return _binomial_forecast(
-        count,
-        last / last.sum(),
-        method="last_release_split",
-        remaining=remaining,
-        interval=interval,
-        seed=seed,
-        draws=draws,
+        "last_release_split", _split_last_batch, count, remaining, interval, seed, draws
     )
 
 
 def leader_wins(
-    count: Count,
-    *,
-    remaining: Mapping[str, float] | None = None,
-    interval: float = 0.9,
-    seed: int | np.random.Generator | None = None,
-    draws: int = 2000,
+    count: Count, *, remaining: _Amounts = None, interval: float = 0.9, seed: _Seed = None, draws: int = 2000
 ) -> BaselineForecast:
     """Baseline: whoever leads now wins, with certainty.
 
@@ -346,7 +331,8 @@ def leader_wins(
     Parameters
     ----------
     count, remaining, interval, seed, draws
-        As in [`counted_split`][racecast.evaluation.baselines.counted_split].
+        Passed to [`counted_split`][racecast.evaluation.baselines.counted_split]; ``seed`` and ``draws``
+        do not change the win probability here.
 
     Returns
     -------
@@ -355,7 +341,7 @@ def leader_wins(
     Examples
     --------
     >>> import racecast
-    >>> from racecast.baselines import leader_wins
+    >>> from racecast.evaluation.baselines import leader_wins
     >>> count = racecast.read_count(racecast.example_path("la_mayor_2022_general"))
     >>> leader_wins(count[:6]).win_probability.to_dict()
     {'Karen Bass': 1.0, 'Rick Caruso': 0.0}
@@ -363,21 +349,13 @@ def leader_wins(
     base = counted_split(count, remaining=remaining, interval=interval, seed=seed, draws=draws)
     v = count.votes[-1]
     top = v == v.max()
-    p = top / top.sum()
-    return BaselineForecast(
-        method="leader_wins",
-        win_probability=pd.Series(p.astype(float), index=base.win_probability.index, name="win_probability"),
-        final_share=base.final_share,
-        final_votes=base.final_votes,
-        split=base.split,
-        remaining_votes=base.remaining_votes,
-        interval=interval,
-    )
+    p = pd.Series((top / top.sum()).astype(float), index=base.win_probability.index, name="win_probability")
+    return replace(base, method="leader_wins", win_probability=p)
 
 
-#: The baselines by name, in the order reports list them.
 BASELINES: dict[str, Callable[..., BaselineForecast]] = {
     "leader_wins": leader_wins,
     "counted_split": counted_split,
     "last_release_split": last_release_split,
 }
+"""The baselines by name, in the order reports list them."""

@@ -63,8 +63,8 @@ __all__ = [
     "winner_of",
 ]
 
-#: Default lower clip of the winner's probability in [`log_loss`][racecast.evaluation.metrics.log_loss].
 LOG_LOSS_CLIP = 1e-3
+"""Default lower clip of the winner's probability in [`log_loss`][racecast.evaluation.metrics.log_loss]."""
 
 ArrayOrFrame: TypeAlias = pd.DataFrame | pd.Series | np.ndarray
 
@@ -141,7 +141,7 @@ def brier_score(
     Examples
     --------
     >>> import pandas as pd
-    >>> from racecast.scoring import brier_score
+    >>> from racecast.evaluation.metrics import brier_score
     >>> round(brier_score(pd.DataFrame({"A": [0.9], "B": [0.1]}), "A"), 6)   # 0.1**2 + 0.1**2
     0.02
     """
@@ -159,10 +159,8 @@ def log_loss(
 
     Parameters
     ----------
-    win_probability
-        One row per forecast, one column per candidate.
-    winner
-        Column label of the candidate who won.
+    win_probability, winner
+        As in [`brier_score`][racecast.evaluation.metrics.brier_score].
     clip
         The winner's probability is raised to at least ``clip`` before the log
         (default ``1e-3``; why, in the module docstring).  Must be in ``(0, 1)``.
@@ -177,7 +175,7 @@ def log_loss(
     Examples
     --------
     >>> import pandas as pd
-    >>> from racecast.scoring import log_loss
+    >>> from racecast.evaluation.metrics import log_loss
     >>> round(log_loss(pd.DataFrame({"A": [0.5, 0.0], "B": [0.5, 1.0]}), "A"), 4)  # (ln 2 + ln 1000) / 2
     3.8005
     """
@@ -244,7 +242,7 @@ def interval_coverage(
     Examples
     --------
     >>> import pandas as pd
-    >>> from racecast.scoring import interval_coverage
+    >>> from racecast.evaluation.metrics import interval_coverage
     >>> lo = pd.DataFrame({"A": [0.50, 0.56], "B": [0.40, 0.44]})
     >>> hi = pd.DataFrame({"A": [0.60, 0.58], "B": [0.50, 0.45]})
     >>> interval_coverage(lo, hi, pd.Series({"A": 0.55, "B": 0.45}))    # 3 of 4 hold the truth
@@ -268,7 +266,7 @@ def interval_width(lower: ArrayOrFrame, upper: ArrayOrFrame, *, average: bool = 
     Examples
     --------
     >>> import pandas as pd
-    >>> from racecast.scoring import interval_width
+    >>> from racecast.evaluation.metrics import interval_width
     >>> round(interval_width(pd.DataFrame({"A": [0.50, 0.55]}), pd.DataFrame({"A": [0.60, 0.56]})), 3)
     0.055
     """
@@ -298,7 +296,7 @@ def time_to_call(winner_probability: pd.Series | np.ndarray, *, threshold: float
     Examples
     --------
     >>> import pandas as pd
-    >>> from racecast.scoring import time_to_call
+    >>> from racecast.evaluation.metrics import time_to_call
     >>> p = pd.Series([0.60, 0.96, 0.90, 0.97, 0.99], index=[11, 12, 13, 14, 15])
     >>> time_to_call(p, threshold=0.95)      # the call at 12 was withdrawn at 13
     14
@@ -330,10 +328,8 @@ def confident_wrong_calls(
 
     Parameters
     ----------
-    win_probability
-        One row per forecast, one column per candidate.
-    winner
-        Column label of the candidate who won.
+    win_probability, winner
+        As in [`brier_score`][racecast.evaluation.metrics.brier_score].
     threshold
         What counts as a confident call (default 0.95).
 
@@ -345,7 +341,7 @@ def confident_wrong_calls(
     Examples
     --------
     >>> import pandas as pd
-    >>> from racecast.scoring import confident_wrong_calls
+    >>> from racecast.evaluation.metrics import confident_wrong_calls
     >>> p = pd.DataFrame({"A": [0.97, 0.40, 0.02], "B": [0.03, 0.60, 0.98]}, index=[1, 2, 3])
     >>> list(confident_wrong_calls(p, "B"))
     [1]
@@ -364,7 +360,7 @@ def final_shares(final_votes: pd.Series) -> pd.Series:
     Examples
     --------
     >>> import pandas as pd
-    >>> from racecast.scoring import final_shares
+    >>> from racecast.evaluation.metrics import final_shares
     >>> final_shares(pd.Series({"A": 30, "B": 70})).to_dict()
     {'A': 0.3, 'B': 0.7}
     """
@@ -387,7 +383,7 @@ def winner_of(final_votes: pd.Series) -> Hashable:
     Examples
     --------
     >>> import pandas as pd
-    >>> from racecast.scoring import winner_of
+    >>> from racecast.evaluation.metrics import winner_of
     >>> winner_of(pd.Series({"A": 30, "B": 70}))
     'B'
     """

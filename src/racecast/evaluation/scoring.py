@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import ForecastInputError
+from . import metrics as _metrics
 from .metrics import (
     LOG_LOSS_CLIP,
     ArrayOrFrame,
@@ -40,19 +41,8 @@ from .metrics import (
     winner_of,
 )
 
-__all__ = [
-    "LOG_LOSS_CLIP",
-    "Score",
-    "brier_score",
-    "confident_wrong_calls",
-    "final_shares",
-    "interval_coverage",
-    "interval_width",
-    "log_loss",
-    "score_forecasts",
-    "time_to_call",
-    "winner_of",
-]
+__all__ = ["Score", "score_forecasts"]
+__all__ += _metrics.__all__
 
 
 @dataclass(frozen=True)
@@ -126,7 +116,7 @@ def score_forecasts(
     Examples
     --------
     >>> import pandas as pd
-    >>> from racecast.scoring import score_forecasts
+    >>> from racecast.evaluation.scoring import score_forecasts
     >>> p = pd.DataFrame({"A": [0.6, 0.97], "B": [0.4, 0.03]})
     >>> s = score_forecasts(p, final_votes=pd.Series({"A": 55, "B": 45}))
     >>> s.called_95, s.confident_wrong_calls

@@ -59,6 +59,28 @@ def _grid_posterior(
     return a, b, w / w.sum(), res
 
 
+def _fit_block(
+    block: Callable[[ModelData, np.ndarray, np.ndarray, bool], _BlockResult],
+    data: ModelData,
+    scale_type: float,
+    scale_batch: float,
+    draws: int,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One Gaussian block on its grid: the grid's scales and weights, the picked points and their draws.
+
+    The fine grid's conditional means and precision factors are exactly those of
+    the picked scale pairs, so the conditional draws reuse them.
+    """
+    sig_t, sig_b, w, (_, mean, cov_sqrt) = _grid_posterior(
+        lambda st, sb, posterior: block(data, st, sb, posterior), scale_type, scale_batch
+    )
+    assert mean is not None
+    assert cov_sqrt is not None
+    pick = rng.choice(w.size, size=draws, p=w)
+    return sig_t, sig_b, w, pick, _draw_gaussian(mean, cov_sqrt, pick, rng)
+
+
 def fit_fast(data: ModelData, *, draws: int, rng: np.random.Generator) -> Posterior:
     """Fit the model with the fast engine.
 
@@ -71,15 +93,7 @@ def fit_fast(data: ModelData, *, draws: int, rng: np.random.Generator) -> Poster
     """
     pr = data.priors
     d = data.n_candidates - 1
-    # the fine grid's conditional means and precision factors are exactly those of
-    # the picked scale pairs, so the conditional draws reuse them
-    sig_t, sig_b, w, (_, mean, cov_sqrt) = _grid_posterior(
-        lambda st, sb, posterior: _share_block(data, st, sb, posterior), pr.type_sd, pr.batch_sd
-    )
-    assert mean is not None
-    assert cov_sqrt is not None
-    pick = rng.choice(w.size, size=draws, p=w)
-    beta = _draw_gaussian(mean, cov_sqrt, pick, rng)
+    sig_t, sig_b, w, pick, beta = _fit_block(_share_block, data, pr.type_sd, pr.batch_sd, draws, rng)
     mu, alpha, delta = _shares_from_beta(data, beta.reshape(draws, -1, d))
     rho = rate_sb = None
     diag: dict[str, Any] = {
@@ -88,13 +102,9 @@ def fit_fast(data: ModelData, *, draws: int, rng: np.random.Generator) -> Poster
         "grid_effective_points": float(1.0 / (w**2).sum()),
     }
     if data.has_rate:
-        _, r_sb, r_w, (_, r_mean, r_cov_sqrt) = _grid_posterior(
-            lambda st, sb, posterior: _rate_block(data, st, sb, posterior), pr.rate_type_sd, pr.rate_batch_sd
+        _, r_sb, r_w, r_pick, rb = _fit_block(
+            _rate_block, data, pr.rate_type_sd, pr.rate_batch_sd, draws, rng
         )
-        assert r_mean is not None
-        assert r_cov_sqrt is not None
-        r_pick = rng.choice(r_w.size, size=draws, p=r_w)
-        rb = _draw_gaussian(r_mean, r_cov_sqrt, r_pick, rng)
         rho = rb[:, :1] + rb[:, 1:]
         rate_sb = r_sb[r_pick]
         diag["rate_grid_effective_points"] = float(1.0 / (r_w**2).sum())
