@@ -14,14 +14,12 @@ final-share intervals.
 
 from __future__ import annotations
 
-from . import errors as _errors
-
 # modules reached as attributes: racecast.rules.Majority, racecast.scoring.brier_score, racecast.plot ...
-from . import outstanding, plot, pooling, provenance, report, rules, settings  # noqa: F401
+from . import baselines, outstanding, plot, pooling, provenance, report, rules, scoring, settings  # noqa: F401
+from . import errors as _errors
 from ._version import __version__
 from .count import Count
 from .errors import *  # noqa: F403  (every error and warning class, as listed in errors.__all__)
-from .evaluation import baselines, scoring  # noqa: F401
 from .evaluation.replay import Replay, replay
 from .history import prior_from
 from .io import example_path, read_clarity, read_count, read_nyt2020
