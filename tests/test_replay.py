@@ -169,6 +169,12 @@ def test_forecast_warnings_are_kept_per_release_and_raised_once(la):
     assert "UnseenBatchTypeWarning" in rp.table.loc[3, "note"]
 
 
-def test_progress_bar_can_be_forced_on(la, capsys):
+def test_progress_bar_can_be_forced_on_and_is_off_by_default_when_not_on_a_terminal(la, capsys, monkeypatch):
+    monkeypatch.setenv("FORCE_COLOR", "1")  # rich draws its bar even though pytest's capture is no terminal
     rp = racecast.replay(la, forecaster="counted_split", progress=True)
     assert len(rp.table) == len(la) - 1
+    drawn = capsys.readouterr()
+    assert "replaying" in drawn.out + drawn.err
+    racecast.replay(la, forecaster="counted_split")  # stderr is captured, not a terminal: no bar
+    quiet = capsys.readouterr()
+    assert quiet.out + quiet.err == ""
