@@ -55,7 +55,8 @@ def test_without_nyt_data_the_example_says_where_to_get_it_and_scores_la(example
     err = capsys.readouterr().err
     assert "github.com/alex/nyt-2020-election-scraper" in err
     report = (tmp_path / "docs" / "backtest.md").read_text()
-    assert "Los Angeles mayor 2022" in report and "not found" in report
+    assert "Los Angeles mayor 2022" in report
+    assert "not found" in report
     for png in ("la_2022_replay.png", "la_2022_forecast.png"):
         assert (tmp_path / "docs" / png).stat().st_size > 10_000
 
