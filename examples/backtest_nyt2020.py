@@ -3,8 +3,8 @@
 Replays, release by release, the 2020 presidential count of the six battleground
 states in the New York Times results feed (Alaska, Arizona, Georgia, Nevada,
 North Carolina, Pennsylvania) and the 2022 Los Angeles mayoral count bundled with
-racecast; scores racecast and each baseline of :mod:`racecast.baselines` with
-:mod:`racecast.scoring`; and writes ``docs/backtest.md`` plus two LA plots
+racecast; scores racecast and each baseline of `racecast.baselines` with
+`racecast.scoring`; and writes ``docs/backtest.md`` plus two LA plots
 (``docs/la_2022_replay.png``, ``docs/la_2022_forecast.png``).
 
 The NYT data is third-party (alex/nyt-2020-election-scraper, MIT licence) and is
