@@ -86,7 +86,8 @@ def main() -> None:
     share = truth["Yes"] / truth.sum()
     verdict = "passes" if 3 * truth["Yes"] >= 2 * truth.sum() else "fails"
     print(
-        f"synthetic final count: Yes {truth['Yes']:,} / No {truth['No']:,} = {100 * share:.2f}%: the measure {verdict}"
+        f"synthetic final count: Yes {truth['Yes']:,} / No {truth['No']:,} = {100 * share:.2f}%: "
+        f"the measure {verdict}"
     )
 
 

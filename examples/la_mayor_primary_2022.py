@@ -63,7 +63,7 @@ def primary_count() -> racecast.Count:
     path = racecast.example_path("la_mayor_2022_primary")
     table = pd.read_csv(path, dtype=str, keep_default_na=False)
     named = table["Karen Bass"].astype(int) + table["Rick Caruso"].astype(int)
-    other = [ALL_VOTES[int(r)] - n for r, n in zip(table["release"], named)]
+    other = [ALL_VOTES[int(r)] - n for r, n in zip(table["release"], named, strict=True)]
     table.insert(table.columns.get_loc("Rick Caruso") + 1, OTHER, [str(v) for v in other])
     buf = io.StringIO()
     table.to_csv(buf, index=False)

@@ -19,21 +19,21 @@ election day *and* vote centres).  It says how late ballots leaned against
 election-night ballots, once; nothing about batch-to-batch variation or drift.
 
 Run:  python examples/la_prior_from_primary.py [--engine fast|nuts] [--seed N] [--draws N]
+[--format text|json] (``--format json`` prints both tables as JSON records, for other programs).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import warnings
 
-import numpy as np
 import pandas as pd
 
 import racecast
 
 SIDES = {"Karen Bass": "progressive", "Rick Caruso": "centrist"}
-LOG_LOSS_CLIP = 1e-3  # as racecast.scoring: a Monte Carlo probability cannot resolve less
 
 
 def quiet_forecast(count: racecast.Count, **kwargs) -> racecast.Forecast:
@@ -54,47 +54,85 @@ def late_mail_lean(fc: racecast.Forecast) -> tuple[float, float]:
     return float(lo.mean()), float(lo.std())
 
 
-def replay_scores(count: racecast.Count, **kwargs) -> tuple[pd.Series, float, float, str]:
-    """P(Bass) after each release, Brier score and log loss of the eventual winner.
-
-    Uses racecast.replay when it is available; otherwise forecasts ``count[:k]``
-    for every release that has an outstanding estimate, in a loop, and computes
-    the scores directly with racecast.scoring's definitions (multi-candidate
-    Brier; log loss in nats with the winner's probability clipped at 1e-3).
-    """
-    winner = str(count.totals.idxmax())
-    if hasattr(racecast, "replay"):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", racecast.RacecastWarning)
-            rp = racecast.replay(count, progress=False, **kwargs)
-        score = rp.score()
-        p = rp.table["win_probability"]["Karen Bass"].dropna()
-        return p, float(score.brier), float(score.log_loss), "racecast.replay"
-    seed = kwargs.pop("seed")
-    rows = {}
-    for k in range(1, len(count)):
-        sub = count[:k]
-        if not sub.latest_outstanding():
-            continue  # no outstanding estimate published yet: no forecast
-        rows[int(sub.release_ids[-1])] = quiet_forecast(sub, seed=seed + k, **kwargs).win_probability
-    wp = pd.DataFrame(rows).T
-    truth = (wp.columns == winner).astype(float)
-    brier = float(((wp - truth) ** 2).sum(axis=1).mean())
-    log_loss = float((-np.log(np.maximum(wp[winner], LOG_LOSS_CLIP))).mean())
-    return wp["Karen Bass"], brier, log_loss, "a loop over count[:k] (racecast.replay not available)"
+def replay_scores(count: racecast.Count, **kwargs) -> tuple[pd.Series, float, float]:
+    """P(Bass) after each release with a forecast, Brier score and log loss of the eventual winner."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", racecast.RacecastWarning)
+        rp = racecast.replay(count, progress=False, **kwargs)
+    score = rp.score()
+    p = rp.table["win_probability"]["Karen Bass"].dropna()
+    return p, float(score.brier), float(score.log_loss)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engine", choices=["nuts", "fast"], default="fast")
     parser.add_argument("--seed", type=int, default=2022)
     parser.add_argument("--draws", type=int, default=2000)
-    args = parser.parse_args()
+    parser.add_argument("--format", choices=["text", "json"], default="text", help="how to print the tables")
+    args = parser.parse_args(argv)
     settings = {"engine": args.engine, "draws": args.draws}
 
     primary = racecast.read_count(racecast.example_path("la_mayor_2022_primary"))
     general = racecast.read_count(racecast.example_path("la_mayor_2022_general"))
     prior = racecast.prior_from(primary, sides=SIDES)
+    night = general[:3]
+    night_rows = [
+        election_night_row(label, night, p, seed=args.seed, **settings)
+        for label, p in (("no prior", None), ("prior from primary", prior))
+    ]
+    runs = [
+        ("no prior", None),
+        (f"prior, inflation {prior.inflation:g} (default)", prior),
+        ("prior, inflation 0.1", racecast.prior_from(primary, sides=SIDES, inflation=0.1)),
+        ("prior, inflation 0.5", racecast.prior_from(primary, sides=SIDES, inflation=0.5)),
+        ("prior, late_mail only", racecast.prior_from(primary, sides=SIDES, types=["late_mail"])),
+    ]
+    replay_rows = []
+    for label, p in runs:
+        probs, brier, log_loss = replay_scores(general, seed=args.seed, prior=p, **settings)
+        replay_rows.append(
+            {
+                "run": label,
+                **{f"p_bass_r{r}": float(v) for r, v in probs.items()},
+                "brier": brier,
+                "log_loss": log_loss,
+            }
+        )
+    if args.format == "json":
+        print(json.dumps({"election_night": night_rows, "replay": replay_rows}, indent=1))
+        return
+    print_primary(prior)
+    print_election_night(general, night, night_rows)
+    print("Replay of the whole November count (one forecast per release with an outstanding estimate):")
+    out = pd.DataFrame(replay_rows).set_index("run")
+    out.index.name = None
+    out.columns = [
+        c.replace("p_bass_r", "P(Bass) r").replace("_", " ").replace("brier", "Brier") for c in out.columns
+    ]
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(out.round(3).to_string())
+    print(
+        "(computed with racecast.replay; Brier in [0, 2], log loss in nats; lower is better. The sensitivity "
+        "rows are reported as they came out, not chosen.)"
+    )
+
+
+def election_night_row(label: str, night: racecast.Count, prior: racecast.Prior | None, **kwargs) -> dict:
+    """P(Bass), her final share and late mail's lean on election night, with or without the prior."""
+    fc = quiet_forecast(night, prior=prior, **kwargs)
+    s = fc.final_share.loc["Karen Bass"]
+    mean, sd = late_mail_lean(fc)
+    return {
+        "run": label,
+        "p_bass": float(fc.win_probability["Karen Bass"]),
+        **{f"share_{q}": float(s[q]) for q in ("median", "lower", "upper")},
+        "late_mail_lean": mean,
+        "late_mail_lean_sd": sd,
+    }
+
+
+def print_primary(prior: racecast.Prior) -> None:
     h = prior.history[0]["votes"]
     print("June primary (Bass and Caruso only):")
     for t, v in h.items():
@@ -103,7 +141,8 @@ def main() -> None:
     print("  (late_mail = certified minus semi-official: every ballot counted after election night)\n")
     print(prior, "\n")
 
-    night = general[:3]
+
+def print_election_night(general: racecast.Count, night: racecast.Count, rows: list[dict]) -> None:
     print(
         f"November election night: {night.release_ids[-1]} releases, Bass {night.totals['Karen Bass']:,}, "
         f"Caruso {night.totals['Rick Caruso']:,}; late mail not counted yet."
@@ -111,13 +150,11 @@ def main() -> None:
     header = f"{'':<22}  {'P(Bass)':>7}  {'Bass final share (90%)':<24}  late-mail lean (log-odds, sd)"
     print(header)
     print("-" * len(header))
-    for label, p in (("no prior", None), ("prior from primary", prior)):
-        fc = quiet_forecast(night, seed=args.seed, prior=p, **settings)
-        s = fc.final_share.loc["Karen Bass"]
-        m, sd = late_mail_lean(fc)
+    for r in rows:
+        median, lower, upper = (100 * r[f"share_{q}"] for q in ("median", "lower", "upper"))
         print(
-            f"{label:<22}  {fc.win_probability['Karen Bass']:>7.3f}  "
-            f"{100 * s['median']:4.1f}% [{100 * s['lower']:4.1f}%, {100 * s['upper']:4.1f}%]     {m:+.3f} ({sd:.3f})"
+            f"{r['run']:<22}  {r['p_bass']:>7.3f}  {median:4.1f}% [{lower:4.1f}%, {upper:4.1f}%]     "
+            f"{r['late_mail_lean']:+.3f} ({r['late_mail_lean_sd']:.3f})"
         )
     late = general.votes[-1] - general.votes[2]
     print(
@@ -127,31 +164,6 @@ def main() -> None:
     print(
         "Provisional ballots are outstanding but never counted here; the primary has no provisional "
         "type, so they keep the default hierarchy.\n"
-    )
-
-    print("Replay of the whole November count (one forecast per release with an outstanding estimate):")
-    runs = [
-        ("no prior", None),
-        (f"prior, inflation {prior.inflation:g} (default)", prior),
-        ("prior, inflation 0.1", racecast.prior_from(primary, sides=SIDES, inflation=0.1)),
-        ("prior, inflation 0.5", racecast.prior_from(primary, sides=SIDES, inflation=0.5)),
-        ("prior, late_mail only", racecast.prior_from(primary, sides=SIDES, types=["late_mail"])),
-    ]
-    table = {}
-    how = ""
-    for label, p in runs:
-        probs, brier, log_loss, how = replay_scores(general, seed=args.seed, prior=p, **settings)
-        table[label] = {
-            **{f"P(Bass) r{r}": v for r, v in probs.items()},
-            "Brier": brier,
-            "log loss": log_loss,
-        }
-    out = pd.DataFrame(table).T
-    with pd.option_context("display.width", 200, "display.max_columns", 20):
-        print(out.round(3).to_string())
-    print(
-        f"(computed with {how}; Brier in [0, 2], log loss in nats; lower is better. The sensitivity rows are "
-        "reported as they came out, not chosen.)"
     )
 
 

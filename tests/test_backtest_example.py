@@ -55,7 +55,8 @@ def test_without_nyt_data_the_example_says_where_to_get_it_and_scores_la(example
     err = capsys.readouterr().err
     assert "github.com/alex/nyt-2020-election-scraper" in err
     report = (tmp_path / "docs" / "backtest.md").read_text()
-    assert "Los Angeles mayor 2022" in report and "not found" in report
+    assert "Los Angeles mayor 2022" in report
+    assert "not found" in report
     for png in ("la_2022_replay.png", "la_2022_forecast.png"):
         assert (tmp_path / "docs" / png).stat().st_size > 10_000
 
@@ -63,9 +64,14 @@ def test_without_nyt_data_the_example_says_where_to_get_it_and_scores_la(example
 @pytest.mark.slow
 @pytest.mark.skipif(not NYT.is_file(), reason=NO_NYT)
 def test_full_backtest_runs_and_reports_every_state(example, tmp_path):
-    # What CI checks of the published record: the script runs as a user runs it, on all seven counts.
+    """The published record: the script, run on all seven counts, writes docs/backtest.md."""
     assert example.main([str(NYT), "--out", str(tmp_path)]) == 0
     report = (tmp_path / "backtest.md").read_text()
     for state in example.STATES:
         assert f"### {state}" in report
     assert "## Overall, six NYT 2020 states" in report
+    # docs/backtest.md and its CSV are what the script produces, to the last digit
+    assert report == (ROOT / "docs" / "backtest.md").read_text()
+    assert (tmp_path / "backtest_results.csv").read_text() == (
+        ROOT / "docs" / "backtest_results.csv"
+    ).read_text()

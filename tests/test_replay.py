@@ -91,7 +91,7 @@ def test_table_has_one_row_per_release_but_the_last(la, la_replay):
 
 def test_lead_change_probability_is_the_forecasts_own_or_one_minus_the_leaders_chance(la, la_replay):
     t = la_replay.table
-    for k, fc in zip(t.index, la_replay.forecasts):
+    for k, fc in zip(t.index, la_replay.forecasts, strict=True):
         if fc is not None:
             assert t.loc[k, "lead_change_probability"] == pytest.approx(fc.lead_change_probability)
     rp = racecast.replay(la, forecaster="counted_split", progress=False)
@@ -106,7 +106,8 @@ def test_releases_before_any_outstanding_estimate_have_no_forecast_and_say_why(l
     assert t.loc[1, "note"].startswith("no forecast:")
     assert "outstanding" in t.loc[1, "note"]
     assert list(la_replay.forecast_rows) == [3, 4, 5, 6, 7, 8, 9]
-    assert la_replay.forecasts[0] is None and la_replay.forecasts[2] is not None
+    assert la_replay.forecasts[0] is None
+    assert la_replay.forecasts[2] is not None
 
 
 def test_score_applies_the_scoring_functions_to_the_forecast_rows(la, la_replay):
@@ -136,7 +137,7 @@ def test_final_overrides_the_truth_not_the_forecasts(la, la_replay):
 
 
 def test_same_seed_same_replay(la):
-    kw = dict(seed=3, progress=False, draws=300)
+    kw = {"seed": 3, "progress": False, "draws": 300}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnseenBatchTypeWarning)
         a = racecast.replay(la, **kw)
@@ -184,6 +185,12 @@ def test_forecast_warnings_are_kept_per_release_and_raised_once(la):
     assert "UnseenBatchTypeWarning" in rp.table.loc[3, "note"]
 
 
-def test_progress_bar_can_be_forced_on(la, capsys):
+def test_progress_bar_can_be_forced_on_and_is_off_by_default_when_not_on_a_terminal(la, capsys, monkeypatch):
+    monkeypatch.setenv("FORCE_COLOR", "1")  # rich draws its bar even though pytest's capture is no terminal
     rp = racecast.replay(la, forecaster="counted_split", progress=True)
     assert len(rp.table) == len(la) - 1
+    drawn = capsys.readouterr()
+    assert "replaying" in drawn.out + drawn.err
+    racecast.replay(la, forecaster="counted_split")  # stderr is captured, not a terminal: no bar
+    quiet = capsys.readouterr()
+    assert quiet.out + quiet.err == ""
