@@ -127,10 +127,20 @@ def _read_nyt_state(path: Path, state: str) -> racecast.Count:
     df = pd.read_csv(path)
     df = df[df["state"] == state].iloc[::-1].reset_index(drop=True)
     names = list(dict.fromkeys([df["leading_candidate_name"].iloc[0], df["trailing_candidate_name"].iloc[0]]))
-    votes = {n: np.where(df["leading_candidate_name"] == n, df["leading_candidate_votes"],
-                         df["trailing_candidate_votes"]) for n in names}
-    table = pd.DataFrame({"release": np.arange(1, len(df) + 1), "batch_type": "mixed", **votes,
-                          "outstanding_mixed": np.maximum(df["votes_remaining"].to_numpy(), 0)})
+    votes = {
+        n: np.where(
+            df["leading_candidate_name"] == n, df["leading_candidate_votes"], df["trailing_candidate_votes"]
+        )
+        for n in names
+    }
+    table = pd.DataFrame(
+        {
+            "release": np.arange(1, len(df) + 1),
+            "batch_type": "mixed",
+            **votes,
+            "outstanding_mixed": np.maximum(df["votes_remaining"].to_numpy(), 0),
+        }
+    )
     return racecast.read_count(io.StringIO(table.to_csv(index=False)), name=f"{path.name}:{state}")
 
 
@@ -160,7 +170,7 @@ def naive_forecast(count: racecast.Count, seed: int = 0) -> float:
     total = counted + rem_votes
     x = np.zeros(len(y))
     run = np.zeros(len(types))
-    for i, (t, n) in enumerate(zip(t_idx, size)):
+    for i, (t, n) in enumerate(zip(t_idx, size, strict=False)):
         x[i] = (run[t] + n / 2) / total[t] - 0.5
         run[t] += n
     with pm.Model():
@@ -185,7 +195,11 @@ def naive_forecast(count: racecast.Count, seed: int = 0) -> float:
             continue
         m = int(np.clip(round(rv / typical), 1, 100))
         xs = (counted[t] + (np.arange(m) + 0.5) * rv / m) / total[t] - 0.5
-        lo = a[:, t, None] + xs * d[:, t, None] + np.sqrt(2) * sb[:, None] * rng.standard_normal((a.shape[0], m))
+        lo = (
+            a[:, t, None]
+            + xs * d[:, t, None]
+            + np.sqrt(2) * sb[:, None] * rng.standard_normal((a.shape[0], m))
+        )
         n = np.full(lo.shape, int(rv / m))
         got = rng.binomial(n, 1 / (1 + np.exp(-lo))).sum(1)
         first += got
@@ -198,9 +212,16 @@ def row_warm_nuts(runs: int, baseline: dict) -> Row:
     count = la_count()[:9]
     walls, cpus = _measure(_quiet(lambda: racecast.forecast(count, seed=1, engine="nuts")), runs)
     med = statistics.median(walls)
-    return Row("warm NUTS forecast: LA 2022 after release 9 (9 releases, 4 types, 2 candidates)", "<= 1 s",
-               _fmt(med), _fmt(statistics.median(cpus)), f"{runs}", _fmt(baseline["la"]),
-               f"{baseline['la'] / med:,.0f}x", raw={"wall": walls, "cpu": cpus})
+    return Row(
+        "warm NUTS forecast: LA 2022 after release 9 (9 releases, 4 types, 2 candidates)",
+        "<= 1 s",
+        _fmt(med),
+        _fmt(statistics.median(cpus)),
+        f"{runs}",
+        _fmt(baseline["la"]),
+        f"{baseline['la'] / med:,.0f}x",
+        raw={"wall": walls, "cpu": cpus},
+    )
 
 
 def row_fast_per_contest(runs: int, baseline: dict) -> Row:
@@ -210,10 +231,17 @@ def row_fast_per_contest(runs: int, baseline: dict) -> Row:
     walls, cpus = _measure(run, runs)
     per = [w / len(contests) for w in walls]
     med = statistics.median(per)
-    return Row(f"fast engine, per contest ({len(contests)} contests: LA 2022 releases 3-10, 20 synthetic)",
-               "<= 20 ms", _fmt(med), _fmt(statistics.median(cpus) / len(contests)), f"{runs}",
-               _fmt(baseline["la"]), f"{baseline['la'] / med:,.0f}x",
-               note="baseline: one naive fit of LA after release 9", raw={"wall_per_contest": per})
+    return Row(
+        f"fast engine, per contest ({len(contests)} contests: LA 2022 releases 3-10, 20 synthetic)",
+        "<= 20 ms",
+        _fmt(med),
+        _fmt(statistics.median(cpus) / len(contests)),
+        f"{runs}",
+        _fmt(baseline["la"]),
+        f"{baseline['la'] / med:,.0f}x",
+        note="baseline: one naive fit of LA after release 9",
+        raw={"wall_per_contest": per},
+    )
 
 
 def row_agreement(draws: int, seeds: int = 3) -> Row:
@@ -233,7 +261,10 @@ def row_agreement(draws: int, seeds: int = 3) -> Row:
     for name, c in contests.items():
         runs = {}
         for engine, offset in (("nuts", 0), ("fast", 100)):
-            fcs = [_quiet(racecast.forecast)(c, seed=offset + i, engine=engine, draws=draws) for i in range(seeds)]
+            fcs = [
+                _quiet(racecast.forecast)(c, seed=offset + i, engine=engine, draws=draws)
+                for i in range(seeds)
+            ]
             runs[engine] = (
                 np.array([f.win_probability.to_numpy() for f in fcs]),
                 np.array([100 * f.final_share[ends].to_numpy() for f in fcs]),
@@ -249,13 +280,20 @@ def row_agreement(draws: int, seeds: int = 3) -> Row:
             worst = name
         gap_p, gap_s = max(gap_p, float(gp.max())), max(gap_s, float(gs.max()))
         sd_p, sd_s = max(sd_p, float(mc_sd(pn, pf).max())), max(sd_s, float(mc_sd(sn, sf).max()))
-    return Row(f"fast vs NUTS ({len(contests)} contests: LA 2022 releases 3-10, 10 synthetic)",
-               "P(win) within 0.02, interval ends within 0.5 pts",
-               f"max {gap_p:.3f}; max {gap_s:.2f} pts", runs=f"{seeds} seeds x 2 engines",
-               note=f"means of {seeds} seeds x {draws:,} draws per engine; Monte Carlo sd of a gap "
-                    f"<= {sd_p:.3f} / {sd_s:.2f} pts; widest interval gap: {worst}",
-               raw={"max_win_gap": gap_p, "max_interval_gap_points": gap_s,
-                    "max_mc_sd_win": sd_p, "max_mc_sd_interval_points": sd_s})
+    return Row(
+        f"fast vs NUTS ({len(contests)} contests: LA 2022 releases 3-10, 10 synthetic)",
+        "P(win) within 0.02, interval ends within 0.5 pts",
+        f"max {gap_p:.3f}; max {gap_s:.2f} pts",
+        runs=f"{seeds} seeds x 2 engines",
+        note=f"means of {seeds} seeds x {draws:,} draws per engine; Monte Carlo sd of a gap "
+        f"<= {sd_p:.3f} / {sd_s:.2f} pts; widest interval gap: {worst}",
+        raw={
+            "max_win_gap": gap_p,
+            "max_interval_gap_points": gap_s,
+            "max_mc_sd_win": sd_p,
+            "max_mc_sd_interval_points": sd_s,
+        },
+    )
 
 
 COLD = textwrap.dedent(
@@ -269,19 +307,33 @@ COLD = textwrap.dedent(
 
 
 def _subprocess(code: str) -> None:
-    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
-                   env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    subprocess.run(
+        [sys.executable, "-c", code],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
 
 
 def row_cold(runs: int, engine: str, baseline: dict) -> Row:
     walls, cpus = _measure(lambda: _subprocess(COLD.format(engine=engine)), runs, warmup=True)
     med = statistics.median(walls)
     base = baseline.get("cold")
-    return Row(f"cold start: fresh process, import + first {engine.upper() if engine == 'nuts' else engine} "
-               "forecast (LA)", "<= 10 s", _fmt(med), _fmt(statistics.median(cpus)), f"{runs}",
-               _fmt(base) if base else "", f"{base / med:,.0f}x" if base else "",
-               note="warm-up run excluded: it compiles the NUTS kernel once per installation"
-               if engine == "nuts" else "", raw={"wall": walls, "cpu": cpus})
+    return Row(
+        f"cold start: fresh process, import + first {engine.upper() if engine == 'nuts' else engine} "
+        "forecast (LA)",
+        "<= 10 s",
+        _fmt(med),
+        _fmt(statistics.median(cpus)),
+        f"{runs}",
+        _fmt(base) if base else "",
+        f"{base / med:,.0f}x" if base else "",
+        note="warm-up run excluded: it compiles the NUTS kernel once per installation"
+        if engine == "nuts"
+        else "",
+        raw={"wall": walls, "cpu": cpus},
+    )
 
 
 def row_many(runs: int, engine: str, baseline: dict) -> Row:
@@ -290,16 +342,26 @@ def row_many(runs: int, engine: str, baseline: dict) -> Row:
     walls, cpus = _measure(run, runs, warmup=engine == "nuts")
     med = statistics.median(walls)
     base = 100 * baseline["la"]
-    return Row(f"100 contests, {engine} engine (forecast_many, {os.cpu_count()} processes)",
-               "<= 10 s" if engine == "fast" else "<= 120 s", _fmt(med), _fmt(statistics.median(cpus)),
-               f"{runs}", f"~{_fmt(base)}", f"~{base / med:,.0f}x",
-               note="baseline extrapolated: 100 x one naive fit", raw={"wall": walls, "cpu": cpus})
+    return Row(
+        f"100 contests, {engine} engine (forecast_many, {os.cpu_count()} processes)",
+        "<= 10 s" if engine == "fast" else "<= 120 s",
+        _fmt(med),
+        _fmt(statistics.median(cpus)),
+        f"{runs}",
+        f"~{_fmt(base)}",
+        f"~{base / med:,.0f}x",
+        note="baseline extrapolated: 100 x one naive fit",
+        raw={"wall": walls, "cpu": cpus},
+    )
 
 
 def row_nyt(runs: int, baseline: dict) -> Row | None:
     if not NYT_PATH.exists():
-        print(f"NYT 2020 row skipped: {NYT_PATH} not found (the community scrape of the NYT 2020 results "
-              "feed, battleground-state-changes.csv, belongs in ../shared/data/nyt2020)", file=sys.stderr)
+        print(
+            f"NYT 2020 row skipped: {NYT_PATH} not found (the community scrape of the NYT 2020 results "
+            "feed, battleground-state-changes.csv, belongs in ../shared/data/nyt2020)",
+            file=sys.stderr,
+        )
         return None
     states = nyt_counts(NYT_PATH)
     prefixes = {f"{s} #{k}": c[:k] for s, c in states.items() for k in range(1, len(c) + 1)}
@@ -307,10 +369,17 @@ def row_nyt(runs: int, baseline: dict) -> Row | None:
     walls, cpus = _measure(run, runs, warmup=False)
     med = statistics.median(walls)
     base = len(prefixes) * baseline["la"]
-    return Row(f"NYT 2020 replay: all {len(prefixes)} battleground releases, fast engine (forecast_many)",
-               "<= 15 s", _fmt(med), _fmt(statistics.median(cpus)), f"{runs}", f"~{_fmt(base)}",
-               f"~{base / med:,.0f}x", note=f"baseline extrapolated: {len(prefixes)} x one naive fit",
-               raw={"wall": walls, "cpu": cpus})
+    return Row(
+        f"NYT 2020 replay: all {len(prefixes)} battleground releases, fast engine (forecast_many)",
+        "<= 15 s",
+        _fmt(med),
+        _fmt(statistics.median(cpus)),
+        f"{runs}",
+        f"~{_fmt(base)}",
+        f"~{base / med:,.0f}x",
+        note=f"baseline extrapolated: {len(prefixes)} x one naive fit",
+        raw={"wall": walls, "cpu": cpus},
+    )
 
 
 def measure_baseline(runs: int) -> dict:
@@ -327,8 +396,13 @@ def measure_baseline(runs: int) -> dict:
         """
     )
     cold, _ = _measure(lambda: _subprocess(code), 1, warmup=False)
-    return {"la": statistics.median(walls), "la_cpu": statistics.median(cpus), "la_runs": runs,
-            "cold": cold[0], "walls": walls}
+    return {
+        "la": statistics.median(walls),
+        "la_cpu": statistics.median(cpus),
+        "la_runs": runs,
+        "cold": cold[0],
+        "walls": walls,
+    }
 
 
 # --------------------------------------------------------------------------- report
@@ -347,24 +421,38 @@ def machine() -> dict:
             versions[mod] = __import__(mod).__version__
         except ImportError:
             versions[mod] = "-"
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-            "platform": platform.platform(), "racecast": racecast.__version__, **versions}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "racecast": racecast.__version__,
+        **versions,
+    }
 
 
 def table(rows: list[Row]) -> str:
     head = ["target", "goal", "racecast (median wall)", "CPU", "runs", "naive PyMC", "ratio", "note"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
-        lines.append("| " + " | ".join([r.target, r.goal, r.value, r.cpu, r.runs, r.baseline, r.ratio, r.note]) + " |")
+        lines.append(
+            "| " + " | ".join([r.target, r.goal, r.value, r.cpu, r.runs, r.baseline, r.ratio, r.note]) + " |"
+        )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5, help="timed runs per row (median reported)")
-    ap.add_argument("--baseline-runs", type=int, default=1, help="runs of the naive PyMC baseline (minutes each)")
-    ap.add_argument("--agreement-draws", type=int, default=100_000,
-                    help="draws per engine in the agreement row (enough that Monte Carlo noise does not decide it)")
+    ap.add_argument(
+        "--baseline-runs", type=int, default=1, help="runs of the naive PyMC baseline (minutes each)"
+    )
+    ap.add_argument(
+        "--agreement-draws",
+        type=int,
+        default=100_000,
+        help="draws per engine in the agreement row (enough that Monte Carlo noise does not decide it)",
+    )
     ap.add_argument("--quick", action="store_true", help="3 runs per row, skip the 100-contest NUTS row")
     ap.add_argument("--json", type=Path, help="also write the results here")
     args = ap.parse_args(argv)
@@ -391,13 +479,25 @@ def main(argv: list[str] | None = None) -> int:
     load_end = os.getloadavg()
     out = table(rows)
     print(out)
-    print(f"\nnaive PyMC baseline: LA after release 9, {baseline['la_runs']} run(s) in this process "
-          f"(median {_fmt(baseline['la'])}, CPU {_fmt(baseline['la_cpu'])}); cold {_fmt(baseline['cold'])} "
-          f"in a fresh process.\nload average (1, 5, 15 min) at start {load_start}, at end {load_end}; "
-          f"{time.perf_counter() - started:.0f} s in all.\nmachine: {info}")
+    print(
+        f"\nnaive PyMC baseline: LA after release 9, {baseline['la_runs']} run(s) in this process "
+        f"(median {_fmt(baseline['la'])}, CPU {_fmt(baseline['la_cpu'])}); cold {_fmt(baseline['cold'])} "
+        f"in a fresh process.\nload average (1, 5, 15 min) at start {load_start}, at end {load_end}; "
+        f"{time.perf_counter() - started:.0f} s in all.\nmachine: {info}"
+    )
     if args.json:
-        args.json.write_text(json.dumps({"machine": info, "load_start": load_start, "load_end": load_end,
-                                         "baseline": baseline, "rows": [r.__dict__ for r in rows]}, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "machine": info,
+                    "load_start": load_start,
+                    "load_end": load_end,
+                    "baseline": baseline,
+                    "rows": [r.__dict__ for r in rows],
+                },
+                indent=2,
+            )
+        )
     return 0
 
 

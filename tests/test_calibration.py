@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 import racecast
-from racecast.model import Priors
 from racecast.evaluation.synthetic import synthetic_count
+from racecast.model import Priors
 
 
 def _score(n: int, *, seed: int, misspecified: bool, engine: str = "fast", n_candidates: int = 2, **kwargs):

@@ -20,10 +20,10 @@ from scipy import stats
 
 import racecast
 from racecast import model
+from racecast.evaluation.synthetic import synthetic_count
 from racecast.model import Posterior, _kernel, collapsed, gaussian, nuts
 from racecast.model.data import _alr_obs
 from racecast.simulate import RemainingSpec, simulate_final
-from racecast.evaluation.synthetic import synthetic_count
 
 TYPES = ("early_mail", "vote_center", "late_mail", "provisional")
 

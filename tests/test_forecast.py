@@ -74,7 +74,9 @@ def test_complete_count_is_certain_when_told_nothing_is_left():
 
 
 def test_remaining_overrides_the_file(la_count):
-    few = quiet_forecast(la_count[:4], remaining={"late_mail": 10_000, "provisional": 0}, seed=0, engine="fast")
+    few = quiet_forecast(
+        la_count[:4], remaining={"late_mail": 10_000, "provisional": 0}, seed=0, engine="fast"
+    )
     assert few.remaining.loc["late_mail", "source"] == "override"
     assert few.win_probability["Rick Caruso"] > 0.9  # too few ballots left for Bass to close 2,695
 
@@ -94,8 +96,10 @@ def test_intervals_nest_and_interval_argument_changes_them(la_count):
     fc = quiet_forecast(la_count[:5], seed=0, engine="fast", interval=0.8)
     wide = fc.final_share_interval(0.95)
     narrow = fc.final_share
-    assert (wide["lower"] <= narrow["lower"]).all() and (wide["upper"] >= narrow["upper"]).all()
-    assert (narrow["lower"] <= narrow["median"]).all() and (narrow["median"] <= narrow["upper"]).all()
+    assert (wide["lower"] <= narrow["lower"]).all()
+    assert (wide["upper"] >= narrow["upper"]).all()
+    assert (narrow["lower"] <= narrow["median"]).all()
+    assert (narrow["median"] <= narrow["upper"]).all()
 
 
 def test_to_dict_is_json_and_summary_is_readable(la_count):
@@ -104,7 +108,8 @@ def test_to_dict_is_json_and_summary_is_readable(la_count):
     assert {c["name"] for c in d["candidates"]} == {"Karen Bass", "Rick Caruso"}
     assert sum(c["win_probability"] for c in d["candidates"]) == pytest.approx(1.0)
     text = fc.summary()
-    assert "Karen Bass" in text and "P(win)" in text
+    assert "Karen Bass" in text
+    assert "P(win)" in text
     assert "Karen Bass" in repr(fc)
 
 
@@ -135,7 +140,8 @@ def test_nuts_and_fast_agree_and_one_compiled_model_serves_counts_of_any_length(
         diff = (nuts.final_share - fast.final_share).loc["Karen Bass"].abs()
         assert diff.max() < 0.005
     # both lengths ran through the one compiled C callback: nothing is compiled per count
-    assert len(models) == 2 and {m.compiled_logp_func for m in models} == {_collapsed.c_logp}
+    assert len(models) == 2
+    assert {m.compiled_logp_func for m in models} == {_collapsed.c_logp}
 
 
 @pytest.mark.slow

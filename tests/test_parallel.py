@@ -38,7 +38,8 @@ def test_one_row_per_contest_and_candidate_in_the_order_given():
         assert rows["win_probability"].sum() == pytest.approx(1.0)  # plurality
         assert (rows["final_share_lower"] <= rows["final_share_median"]).all()
         assert (rows["final_share_median"] <= rows["final_share_upper"]).all()
-        assert rows["leader"].sum() == 1 and rows["leader"].idxmax() == count.totals.idxmax()
+        assert rows["leader"].sum() == 1
+        assert rows["leader"].idxmax() == count.totals.idxmax()
         assert rows["releases"].eq(len(count)).all()
     assert table["error"].isna().all()
 
@@ -47,7 +48,7 @@ def test_each_contest_is_the_forecast_it_would_get_alone():
     ballot = _ballot(3)
     table = _quiet_many(ballot, seed=7, processes=1, draws=500)
     seeds = np.random.SeedSequence(7).generate_state(3, dtype=np.uint32)
-    for (name, count), seed in zip(ballot.items(), seeds):
+    for (name, count), seed in zip(ballot.items(), seeds, strict=False):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", racecast.RacecastWarning)
             alone = racecast.forecast(count, seed=int(seed), engine="fast", draws=500)
@@ -69,7 +70,10 @@ def test_a_list_of_counts_is_named_by_its_counts():
 
 
 def test_a_failing_contest_is_named_or_recorded():
-    ballot = {"ok": _ballot(1)["contest 0"], "no outstanding": csv_count("batch_type,Ann,Bob\nearly_mail,10,20\n")}
+    ballot = {
+        "ok": _ballot(1)["contest 0"],
+        "no outstanding": csv_count("batch_type,Ann,Bob\nearly_mail,10,20\n"),
+    }
     with pytest.raises(ForecastInputError, match="remaining=") as err:
         _quiet_many(ballot, seed=0, processes=1)
     assert "no outstanding" in "".join(getattr(err.value, "__notes__", []))
@@ -79,7 +83,8 @@ def test_a_failing_contest_is_named_or_recorded():
     assert any("1 of 2 contests failed" in str(w.message) for w in caught)
     assert table.loc["ok", "error"].isna().all()
     failed = table.loc["no outstanding"]
-    assert len(failed) == 1 and "ForecastInputError" in failed["error"].iloc[0]
+    assert len(failed) == 1
+    assert "ForecastInputError" in failed["error"].iloc[0]
     assert failed["win_probability"].isna().all()
 
 
@@ -100,13 +105,15 @@ def test_progress_bar_counts_contests_on_stderr(capsys):
         warnings.simplefilter("ignore", racecast.RacecastWarning)
         racecast.forecast_many(_ballot(3), seed=0, processes=1, progress=True)
     err = capsys.readouterr().err
-    assert "0/3 contests" in err and err.rstrip().split("\r")[-1].startswith("forecast_many [") and "3/3 contests" in err
+    assert "0/3 contests" in err
+    assert err.rstrip().split("\r")[-1].startswith("forecast_many [")
+    assert "3/3 contests" in err
 
 
 def test_bad_arguments_are_clear_errors():
     with pytest.raises(ForecastInputError, match="use forecast"):
         racecast.forecast_many(_ballot(1)["contest 0"])
-    with pytest.raises(ForecastInputError, match="not a racecast.Count"):
+    with pytest.raises(ForecastInputError, match=r"not a racecast\.Count"):
         racecast.forecast_many({"x": "la.csv"})
     with pytest.raises(ForecastInputError, match="engine"):
         racecast.forecast_many(_ballot(1), engine="mcmc")
@@ -118,7 +125,11 @@ def test_a_dask_cluster_gives_the_same_table():
     distributed = pytest.importorskip("distributed", reason="pip install 'racecast[distributed]'")
     ballot = _ballot()
     serial = _quiet_many(ballot, seed=11, processes=1)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         on_dask = _quiet_many(ballot, seed=11, client=client, chunksize=2)
     pd.testing.assert_frame_equal(serial.drop(columns="seconds"), on_dask.drop(columns="seconds"))

@@ -9,13 +9,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
 
-import racecast  # noqa: E402
-from racecast.errors import UnseenBatchTypeWarning  # noqa: E402
-from racecast.plot import plot_forecast, plot_replay  # noqa: E402
+import racecast
+from racecast.errors import UnseenBatchTypeWarning
+from racecast.plot import plot_forecast, plot_replay
 
 
 @pytest.fixture(scope="module")
@@ -41,10 +41,11 @@ def test_replay_plot_writes_a_png_and_marks_each_lead_change(la, tmp_path):
     out = tmp_path / "replay.png"
     fig.savefig(out)
     assert _png_ok(out)
-    top, bottom = fig.axes
+    top, _bottom = fig.axes
     # LA 2022: Caruso took the lead at release 2, Bass at release 5
     notes = [t.get_text() for t in top.texts]
-    assert "Rick Caruso takes the lead" in notes and "Karen Bass takes the lead" in notes
+    assert "Rick Caruso takes the lead" in notes
+    assert "Karen Bass takes the lead" in notes
     assert [line.get_label() for line in top.get_lines() if not line.get_label().startswith("_")] == list(
         la.candidates
     )

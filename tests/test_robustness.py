@@ -29,7 +29,6 @@ from racecast import (
     CorrectionWarning,
     CountFormatError,
     ForecastInputError,
-    RacecastError,
     SamplerWarning,
     UnseenBatchTypeWarning,
 )
@@ -46,7 +45,9 @@ SRC = Path(racecast.__file__).resolve().parent.parent
 def assert_valid(fc: racecast.Forecast) -> None:
     """What every forecast must satisfy, checked independently of racecast's own check."""
     wp = fc.win_probability.to_numpy(dtype=float)
-    assert np.isfinite(wp).all() and (wp >= 0).all() and (wp <= 1).all()
+    assert np.isfinite(wp).all()
+    assert (wp >= 0).all()
+    assert (wp <= 1).all()
     assert wp.sum() == pytest.approx(1.0, abs=1e-12)  # plurality: one winner per draw
     final = fc.final_draws
     assert np.issubdtype(final.dtype, np.integer)
@@ -54,7 +55,8 @@ def assert_valid(fc: racecast.Forecast) -> None:
     for table in (fc.final_share, fc.final_votes):
         values = table.to_numpy(dtype=float)
         assert np.isfinite(values).all()
-        assert (table["lower"] <= table["median"]).all() and (table["median"] <= table["upper"]).all()
+        assert (table["lower"] <= table["median"]).all()
+        assert (table["median"] <= table["upper"]).all()
     assert np.isfinite(fc.final_margin).all()
     json.dumps(fc.to_dict(), allow_nan=False)  # no NaN/inf anywhere in the serialised forecast
     assert fc.summary()
@@ -103,11 +105,11 @@ def test_the_largest_accepted_number_is_ten_billion():
 
 @pytest.mark.parametrize("cell", ["١٢٣", "１２", "+4"])
 def test_only_ascii_digits_without_a_sign_are_numbers(cell):
-    with pytest.raises(CountFormatError, match="0-9|sign"):
+    with pytest.raises(CountFormatError, match=r"0-9|sign"):
         csv_count(f"batch_type,Ann,Bob\nearly_mail,{cell},1\n")
 
 
-@pytest.mark.parametrize("sep,word", [(";", "semicolons"), ("\t", "tabs")])
+@pytest.mark.parametrize(("sep", "word"), [(";", "semicolons"), ("\t", "tabs")])
 def test_other_delimiters_are_refused_naming_the_delimiter(sep, word):
     text = sep.join(["batch_type", "Ann", "Bob"]) + "\n" + sep.join(["early_mail", "1", "2"]) + "\n"
     with pytest.raises(CountFormatError, match=word):
@@ -182,7 +184,8 @@ def test_from_frame_points_at_the_tidy_row_and_column():
     )
     with pytest.raises(CountFormatError) as info:
         racecast.Count.from_frame(tidy)
-    assert (info.value.row, info.value.column) == (5, "votes") and "Bob" in str(info.value)
+    assert (info.value.row, info.value.column) == (5, "votes")
+    assert "Bob" in str(info.value)
     mixed = tidy.assign(votes=[10, 20, 30, 40], batch_type=["early_mail", "late_mail"] * 2)
     with pytest.raises(CountFormatError, match="one batch type") as info:
         racecast.Count.from_frame(mixed)
@@ -309,7 +312,10 @@ def test_a_correction_that_undoes_several_releases_merges_back_as_far_as_needed(
 # ---------------------------------------------------------------------------
 # Messy releases
 # ---------------------------------------------------------------------------
-BASE = "batch_type,Ann,Bob,outstanding_late_mail\nearly_mail,100,80,\nvote_center,150,160,\nlate_mail,200,190,300\n"
+BASE = (
+    "batch_type,Ann,Bob,outstanding_late_mail\n"
+    "early_mail,100,80,\nvote_center,150,160,\nlate_mail,200,190,300\n"
+)
 
 
 def test_a_release_that_adds_no_votes_changes_nothing():
@@ -392,7 +398,7 @@ def test_ballots_counted_of_zero_cannot_convert_outstanding_ballots():
 
 
 @pytest.mark.parametrize(
-    "kwargs,match",
+    ("kwargs", "match"),
     [
         ({"remaining": {"late_mail": 1e300}}, "implausibly large"),
         ({"remaining": {"Late Mail": 10}}, "late_mail"),
@@ -435,7 +441,7 @@ def test_twenty_candidates():
     rows = "\n".join(
         ",".join([t, *map(str, v), o])
         for t, v, o in zip(
-            ["early_mail", "vote_center", "late_mail", "late_mail"], votes, ["", "", "", "5000"]
+            ["early_mail", "vote_center", "late_mail", "late_mail"], votes, ["", "", "", "5000"], strict=False
         )
     )
     fc = fast(
@@ -525,7 +531,7 @@ def test_every_forecast_of_a_random_valid_count_is_valid(case):
 def test_the_invariant_check_refuses_a_broken_forecast():
     fc = fast(csv_count(BASE))
     broken = replace(fc.rule_result, win_probability=fc.win_probability * np.nan)
-    with pytest.raises(InternalError, match="internal check failed.*bug in racecast"):
+    with pytest.raises(InternalError, match=r"internal check failed.*bug in racecast"):
         check_invariants(replace(fc, rule_result=broken))
     lost = fc.final_draws.copy()
     lost[0, 0] = -1
@@ -562,11 +568,16 @@ def test_poor_nuts_diagnostics_twice_fall_back_to_the_fast_engine_with_a_warning
     calls = _scripted_nuts(monkeypatch, [BAD_DIAG, BAD_DIAG])
     with pytest.warns(SamplerWarning, match="fast engine") as record:
         fc = quiet_forecast(csv_count(BASE), engine="nuts", seed=3, draws=1000)
-    assert calls == [0.9, engines_module.RETRY_TARGET_ACCEPT] and calls[1] > calls[0]
+    assert calls == [0.9, engines_module.RETRY_TARGET_ACCEPT]
+    assert calls[1] > calls[0]
     msg = str(record[0].message)
-    assert "R-hat 1.080" in msg and "12 divergent" in msg and "target_accept=0.99" in msg
+    assert "R-hat 1.080" in msg
+    assert "12 divergent" in msg
+    assert "target_accept=0.99" in msg
     d = fc.diagnostics
-    assert d["engine"] == "fast" and d["requested_engine"] == "nuts" and d["retried"]
+    assert d["engine"] == "fast"
+    assert d["requested_engine"] == "nuts"
+    assert d["retried"]
     assert [a["target_accept"] for a in d["nuts_attempts"]] == calls
     assert d["nuts_attempts"][0]["divergences"] == 12
     assert fc.posterior.engine == "fast"
@@ -580,7 +591,8 @@ def test_a_successful_retry_is_recorded_without_a_warning(monkeypatch):
         warnings.simplefilter("error", SamplerWarning)
         fc = quiet_forecast(csv_count(BASE), engine="nuts", seed=3, draws=1000)
     assert len(calls) == 2
-    assert fc.diagnostics["retried"] and "fallback" not in fc.diagnostics
+    assert fc.diagnostics["retried"]
+    assert "fallback" not in fc.diagnostics
     assert fc.diagnostics["nuts_attempts"][1]["problems"] == []
     assert_valid(fc)
 
@@ -600,7 +612,8 @@ def test_clean_nuts_diagnostics_are_used_as_they_are(monkeypatch):
         warnings.simplefilter("error", SamplerWarning)
         fc = quiet_forecast(csv_count(BASE), engine="nuts", seed=3, draws=1000)
     assert calls == [0.9]
-    assert not fc.diagnostics["retried"] and "fallback" not in fc.diagnostics
+    assert not fc.diagnostics["retried"]
+    assert "fallback" not in fc.diagnostics
     assert fc.diagnostics["r_hat_max"] == GOOD_DIAG["r_hat_max"]
 
 
@@ -629,7 +642,8 @@ def test_nuts_is_checked_valid_and_deterministic_on_the_la_count(la_count):
         assert attempts[0]["target_accept"] == 0.9
         # NUTS passes its checks on the first try here: no retry, no fallback, no warning
         assert warned == []
-        assert "fallback" not in fc.diagnostics and fc.diagnostics["engine"] == "nuts"
+        assert "fallback" not in fc.diagnostics
+        assert fc.diagnostics["engine"] == "nuts"
         assert [x["problems"] for x in attempts] == [[]]
     assert np.array_equal(a.final_draws, b.final_draws)
     assert a.diagnostics == b.diagnostics
@@ -637,13 +651,17 @@ def test_nuts_is_checked_valid_and_deterministic_on_the_la_count(la_count):
 
 @pytest.mark.slow
 def test_nuts_on_a_ten_vote_count_with_a_correction():
-    text = "batch_type,Ann,Bob,outstanding_late_mail\nearly_mail,3,2,\nlate_mail,4,4,\nlate_mail,4,3,\nlate_mail,5,5,4\n"
+    text = (
+        "batch_type,Ann,Bob,outstanding_late_mail\n"
+        "early_mail,3,2,\nlate_mail,4,4,\nlate_mail,4,3,\nlate_mail,5,5,4\n"
+    )
     with pytest.warns(CorrectionWarning):
         count = csv_count(text)
     fc, warned = _nuts(count, seed=2, draws=1000)
     assert_valid(fc)
     assert warned == []
-    assert "fallback" not in fc.diagnostics and fc.diagnostics["engine"] == "nuts"
+    assert "fallback" not in fc.diagnostics
+    assert fc.diagnostics["engine"] == "nuts"
     assert [x["problems"] for x in fc.diagnostics["nuts_attempts"]] == [[]]
 
 

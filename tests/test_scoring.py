@@ -156,5 +156,7 @@ def test_score_forecasts_bundles_every_score():
 def test_score_without_intervals_reports_nan_coverage():
     p = pd.DataFrame({"A": [0.2], "B": [0.8]})
     s = scoring.score_forecasts(p, final_votes=pd.Series({"A": 1, "B": 2}))
-    assert math.isnan(s.coverage) and math.isnan(s.interval_width)
-    assert s.called_95 is None and s.confident_wrong_calls == 0
+    assert math.isnan(s.coverage)
+    assert math.isnan(s.interval_width)
+    assert s.called_95 is None
+    assert s.confident_wrong_calls == 0
