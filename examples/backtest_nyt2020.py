@@ -416,9 +416,9 @@ under 0.01 (checked once, to write this explanation; no number in this page uses
 batch's extra variance shrink with its size, or model where the remaining votes are (county).
 
 **3. Interval coverage is close to 90% in five contests and fails in two, where the intervals became
-far too narrow at the end.** racecast's 90% intervals held the final share in 89-92% of the
+far too narrow at the end.** racecast's 90% intervals held the final share in 88-91% of the
 (release, candidate) pairs in Pennsylvania, Arizona, Nevada and Alaska and in all of LA, against 0-32%
-for the binomial intervals (narrower than 0.15 points everywhere). In North Carolina (coverage 0.26)
+for the binomial intervals (narrower than 0.15 points everywhere). In North Carolina (coverage 0.23)
 the final Trump share lay *above* every interval that missed it (releases 10-63; median width 0.05
 points): the post-election mail batches counted first leaned Biden, the single `mixed` type told the
 model the rest would too, and the county canvass updates of Nov 13 did not (release 41: 3,687 Trump

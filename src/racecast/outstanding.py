@@ -6,7 +6,7 @@ replaced by the caller's ``remaining[type]`` where given. When the count reports
 ``ballots_counted`` the amounts are jurisdiction ballots, and they become this
 contest's votes with the ratio of votes to ballots counted so far
 ([`votes_per_ballot`][racecast.outstanding.votes_per_ballot]). The model
-([`forecast`][racecast.forecast]) and the baselines ([`racecast.baselines`][]) both
+([`forecast`][racecast.forecast]) and the baselines ([`racecast.evaluation.baselines`][]) both
 read what is outstanding through [`resolve_outstanding`][racecast.outstanding.resolve_outstanding],
 so they cannot disagree.
 
