@@ -19,12 +19,14 @@ from . import errors as _errors
 # modules reached as attributes: racecast.rules.Majority, racecast.scoring.brier_score, racecast.plot ...
 from . import outstanding, plot, pooling, provenance, report, rules, settings  # noqa: F401
 from ._version import __version__
+from .ballot import Ballot
+from .ballot_forecast import BallotForecast, forecast_ballot
 from .count import Count
 from .errors import *  # noqa: F403  (every error and warning class, as listed in errors.__all__)
 from .evaluation import baselines, scoring  # noqa: F401
 from .evaluation.replay import Replay, replay
 from .history import prior_from
-from .io import example_path, read_clarity, read_count, read_nyt2020
+from .io import example_path, read_ballot, read_clarity, read_count, read_nyt2020
 from .model import Priors
 from .parallel import forecast_many
 from .pipeline import forecast
@@ -48,6 +50,10 @@ __all__ = [
     "read_nyt2020",
     "read_clarity",
     "example_path",
+    "read_ballot",
+    "Ballot",
+    "forecast_ballot",
+    "BallotForecast",
     "__version__",
     *_errors.__all__,  # every error and warning class
 ]
