@@ -122,7 +122,10 @@ def read_table(
                     column=h,
                 )
             continue
-        near = difflib.get_close_matches(snake(h), known, n=1)
+        label = snake(h)
+        near = difflib.get_close_matches(label, known, n=1)
+        if outstanding and not near and "_" in label:  # remaining_late_mail, left_late_mail ...
+            near = [OUTSTANDING_PREFIX + label.split("_", 1)[1]]
         raise CountFormatError(
             f"unknown column; {path.name} has the columns {known}"
             + (" and outstanding_<type>" if outstanding else "")
