@@ -183,7 +183,7 @@ class Ballot:
     >>> import racecast
     >>> ballot = racecast.read_ballot(racecast.example_path("la_county_2022"))
     >>> len(ballot), ballot.contest("SHERIFF")[:2].totals.to_dict()
-    (14, {'ROBERT LUNA': 770084, 'ALEX VILLANUEVA': 563482})
+    (14, {'ALEX VILLANUEVA': 563482, 'ROBERT LUNA': 770084})
     >>> ballot.rule("CULVER CITY GENERAL MUNICIPAL ELECTION - MEASURE VY")
     Threshold(share=Fraction(1, 2), yes='YES', no='NO', pass_at_line=None, recount_margin=0.005)
     """

@@ -325,7 +325,7 @@ def read_ballot(path: str | os.PathLike[str], *, name: str | None = None) -> Bal
     >>> import racecast
     >>> ballot = racecast.read_ballot(racecast.example_path("la_county_2022"))
     >>> len(ballot), ballot.contests[0]
-    (14, 'For Chief Justice of California - PATRICIA GUERRERO')
+    (14, 'SUPERVISOR 3RD DISTRICT')
     """
     ballot, problems = ballot_problems(path, name=name)
     if ballot is None:
