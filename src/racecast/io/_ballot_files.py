@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -309,11 +309,3 @@ def release_arrays(rel: Releases) -> dict[str, Any]:
         "outstanding_total": np.array(rel.total, dtype=float),
         "text": pd.DataFrame(rel.text),
     }
-
-
-def first_lines(values: Sequence[str], lines: Sequence[int]) -> dict[str, int]:
-    """The first line each value appears on."""
-    out: dict[str, int] = {}
-    for v, line in zip(values, lines, strict=True):
-        out.setdefault(v, line)
-    return out
