@@ -18,11 +18,13 @@ from __future__ import annotations
 from . import baselines, outstanding, plot, pooling, provenance, report, rules, scoring, settings  # noqa: F401
 from . import errors as _errors
 from ._version import __version__
+from .ballot import Ballot
+from .ballot_forecast import BallotForecast, forecast_ballot
 from .count import Count
 from .errors import *  # noqa: F403  (every error and warning class, as listed in errors.__all__)
 from .evaluation.replay import Replay, replay
 from .history import prior_from
-from .io import example_path, read_clarity, read_count, read_nyt2020
+from .io import example_path, read_ballot, read_clarity, read_count, read_nyt2020
 from .model import Priors
 from .parallel import forecast_many
 from .pipeline import forecast
@@ -46,6 +48,10 @@ __all__ = [
     "read_nyt2020",
     "read_clarity",
     "example_path",
+    "read_ballot",
+    "Ballot",
+    "forecast_ballot",
+    "BallotForecast",
     "__version__",
     *_errors.__all__,  # every error and warning class
 ]

@@ -32,7 +32,7 @@ from .errors import ForecastInputError, RacecastWarning
 from .pipeline import forecast
 from .settings import DEFAULT_ENGINE, Engine, ForecastSettings, NutsSettings
 
-__all__ = ["COLUMNS", "forecast_many"]
+__all__ = ["COLUMNS", "ContestOutcome", "forecast_many", "run_contests"]
 
 #: Columns of the table [`forecast_many`][racecast.forecast_many] returns, one row per contest and candidate.
 COLUMNS = (
@@ -59,11 +59,17 @@ class _Task:
     name: str
     count: Count
     seed: int
+    rule: Any = None  # this contest's own rule (a Rule or a shortcut), instead of forecast_kwargs' rule=
 
 
 @dataclass(frozen=True)
-class _Outcome:
-    """What a worker sends back: a few numbers per candidate, never the draws."""
+class ContestOutcome:
+    """What a worker sends back for one contest: a few numbers per candidate, never the draws.
+
+    ``rows`` are the contest's rows of the [`forecast_many`][racecast.forecast_many]
+    table, ``warnings`` the ``(category, message)`` of each warning its forecast
+    raised, ``error`` the exception that stopped it (``rows`` then empty).
+    """
 
     position: int
     name: str
@@ -72,22 +78,25 @@ class _Outcome:
     error: BaseException | None
 
 
-def _run_one(task: _Task, kwargs: dict[str, Any]) -> _Outcome:
+def _run_one(task: _Task, kwargs: dict[str, Any]) -> ContestOutcome:
     start = time.perf_counter()
+    if task.rule is not None:
+        kwargs = {**kwargs, "rule": task.rule}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             fc = forecast(task.count, seed=task.seed, **kwargs)
         except Exception as exc:  # reported per contest (errors="record") or re-raised
-            return _Outcome(task.position, task.name, [], [], exc)
+            return ContestOutcome(task.position, task.name, [], [], exc)
     seconds = time.perf_counter() - start
     table = fc.table().assign(contest=task.name)[list(_FROM_TABLE)]
     table = table.assign(releases=len(task.count), seconds=seconds, error=None)
     rows = table.to_dict("records")
-    return _Outcome(task.position, task.name, rows, [(w.category, str(w.message)) for w in caught], None)
+    caught_warnings = [(w.category, str(w.message)) for w in caught]
+    return ContestOutcome(task.position, task.name, rows, caught_warnings, None)
 
 
-def _run_chunk(tasks: list[_Task], kwargs: dict[str, Any]) -> list[_Outcome]:
+def _run_chunk(tasks: list[_Task], kwargs: dict[str, Any]) -> list[ContestOutcome]:
     return [_run_one(t, kwargs) for t in tasks]
 
 
@@ -160,8 +169,8 @@ def _backend(
 class _Progress:
     """A one-line text progress bar on a stream (stderr by default)."""
 
-    def __init__(self, total: int, enabled: bool, stream: TextIO | None = None):
-        self.total, self.done, self.enabled = total, 0, enabled and total > 0
+    def __init__(self, total: int, enabled: bool, label: str = "forecast_many", stream: TextIO | None = None):
+        self.total, self.done, self.enabled, self.label = total, 0, enabled and total > 0, label
         self.stream = stream if stream is not None else sys.stderr
         self.start = time.perf_counter()
         self._draw()
@@ -177,7 +186,7 @@ class _Progress:
         filled = int(width * self.done / self.total)
         elapsed = time.perf_counter() - self.start
         bar = "#" * filled + "-" * (width - filled)
-        self.stream.write(f"\rforecast_many [{bar}] {self.done}/{self.total} contests, {elapsed:.1f} s")
+        self.stream.write(f"\r{self.label} [{bar}] {self.done}/{self.total} contests, {elapsed:.1f} s")
         if self.done >= self.total:
             self.stream.write("\n")
         self.stream.flush()
@@ -284,18 +293,35 @@ def forecast_many(
         raise ForecastInputError(f"processes must be >= 1, got {processes!r}")
     if client is not None and executor is not None:
         raise ForecastInputError("forecast_many(): give client= or executor=, not both")
-    items = _named(counts)
-    seeds = np.random.SeedSequence(seed).generate_state(len(items), dtype=np.uint32)
-    tasks = [_Task(i, name, c, int(s)) for i, ((name, c), s) in enumerate(zip(items, seeds, strict=True))]
     kwargs = {"engine": engine, **forecast_kwargs}
-    bar = _Progress(len(tasks), progress)
-    with _backend(processes, client, executor, len(tasks)) as backend:
-        outcomes = _run(backend, tasks, kwargs, bar, chunksize, errors)
-    outcomes.sort(key=lambda o: o.position)
-    return _table(outcomes, kwargs)
+    contests = [(name, c, None) for name, c in _named(counts)]
+    where = {"processes": processes, "client": client, "executor": executor, "chunksize": chunksize}
+    return _table(
+        run_contests(contests, kwargs, seed=seed, progress=progress, errors=errors, **where), kwargs
+    )
 
 
-def _fail_fast(outcome: _Outcome, errors: str) -> _Outcome:
+def run_contests(
+    contests: list[tuple[str, Count, Any]], kwargs: dict[str, Any], *, seed: int | None, **options: Any
+) -> list[ContestOutcome]:
+    """Forecast ``(name, count, rule or None)`` contests, one outcome each in the order given.
+
+    The engine of [`forecast_many`][racecast.forecast_many] and ``forecast_ballot``:
+    contest ``i`` gets the ``i``-th seed derived from ``seed`` and its own rule when
+    one is given (else ``kwargs``' ``rule``).  ``options`` are ``forecast_many``'s
+    ``processes``, ``client``, ``executor``, ``chunksize``, ``errors`` and
+    ``progress`` (``True``, ``False`` or the progress bar's label).
+    """
+    seeds = np.random.SeedSequence(seed).generate_state(len(contests), dtype=np.uint32)
+    tasks = [_Task(i, n, c, int(s), r) for i, ((n, c, r), s) in enumerate(zip(contests, seeds, strict=True))]
+    progress = options["progress"]
+    bar = _Progress(len(tasks), bool(progress), progress if isinstance(progress, str) else "forecast_many")
+    with _backend(options["processes"], options["client"], options["executor"], len(tasks)) as backend:
+        outcomes = _run(backend, tasks, kwargs, bar, options["chunksize"], options["errors"])
+    return sorted(outcomes, key=lambda o: o.position)
+
+
+def _fail_fast(outcome: ContestOutcome, errors: str) -> ContestOutcome:
     """With ``errors="raise"``, stop at the first contest that failed, naming it."""
     if outcome.error is not None and errors == "raise":
         outcome.error.add_note(f"while forecasting contest {outcome.name!r} in forecast_many()")
@@ -315,7 +341,7 @@ def _run(
     bar: _Progress,
     chunksize: int | None,
     errors: str,
-) -> list[_Outcome]:
+) -> list[ContestOutcome]:
     """Every contest's outcome, chunks submitted to the backend's executor as workers free up.
 
     In this process one contest runs at a time (so a failure stops the run at
@@ -329,8 +355,8 @@ def _run(
         window = 2 * backend.workers
         kwargs = {**kwargs, "nuts": _one_nuts_core(kwargs.get("nuts"))}
     chunks = _chunks(tasks, size)
-    pending: set[Future[list[_Outcome]]] = set()
-    outcomes: list[_Outcome] = []
+    pending: set[Future[list[ContestOutcome]]] = set()
+    outcomes: list[ContestOutcome] = []
     try:
         while True:
             for chunk in chunks:
@@ -349,7 +375,7 @@ def _run(
             fut.cancel()
 
 
-def _table(outcomes: list[_Outcome], kwargs: dict[str, Any]) -> pd.DataFrame:
+def _table(outcomes: list[ContestOutcome], kwargs: dict[str, Any]) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     failed = []
     for o in outcomes:
