@@ -37,6 +37,8 @@ DOCUMENTED_MODULES = (
     "report",
     "outstanding",
     "provenance",
+    "ballot",
+    "ballot_forecast",
 )
 
 _ROLE = re.compile(r":(class|meth|func|mod|attr|data):")
