@@ -34,7 +34,7 @@ from ._format import OUTSTANDING_PREFIX
 from .count import Count
 from .rules import Majority, Plurality, Rule, Seats, Threshold, TopTwo
 
-__all__ = ["Ballot", "infer_rule", "rule_label", "winners"]
+__all__ = ["Ballot", "infer_rule"]
 
 #: Rows shown by the notebook view (``_repr_html_``) of a ballot or a ballot forecast.
 HTML_ROWS = 20
