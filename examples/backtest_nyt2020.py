@@ -248,8 +248,8 @@ def write_report(res: pd.DataFrame, contests, replays, out: Path, nyt_path: Path
     lines += [
         (
             "- Los Angeles 2022 mayor: the count bundled with racecast (`racecast.example_path"
-            '("la_mayor_2022_general")`, sources per row). Its last row has press-rounded totals (506,000 '
-            "to 417,000); they are the truth scored against. Releases 1-2 have no outstanding estimate yet, so "
+            '("la_mayor_2022_general")`, sources per row). Its last row is the certified result (509,944 '
+            "to 420,030); it is the truth scored against. Releases 1-2 have no outstanding estimate yet, so "
             "no forecast is made for them (racecast and baselines alike)."
         ),
         "",

@@ -90,7 +90,7 @@ def print_table(count: racecast.Count, rows: list[dict]) -> None:
         "\nProvisional ballots are outstanding throughout but were never counted in these releases: "
         "their lean comes from the spread of the other batch types."
     )
-    print("Bass finished near 54.8% (certified). Release 10 holds rounded totals (see the data note).")
+    print("Bass finished with 54.83% of the two-candidate vote (certified, the last release).")
 
 
 def save_plots(count: racecast.Count, folder: Path, *, seed: int, engine: str) -> None:

@@ -38,8 +38,8 @@ SIDES = {"Karen Bass": "progressive", "Rick Caruso": "centrist"}
 
 def quiet_forecast(count: racecast.Count, **kwargs) -> racecast.Forecast:
     with warnings.catch_warnings():
-        # provisional ballots are outstanding but never counted (announced once below); release 10's
-        # outstanding estimate is stale by construction of the data (see its note)
+        # provisional ballots are outstanding but never counted (announced once below); the releases
+        # with no new countywide figures reuse an earlier, stale outstanding estimate (see their notes)
         warnings.simplefilter("ignore", racecast.UnseenBatchTypeWarning)
         warnings.simplefilter("ignore", racecast.StaleOutstandingWarning)
         return racecast.forecast(count, **kwargs)
@@ -158,8 +158,8 @@ def print_election_night(general: racecast.Count, night: racecast.Count, rows: l
         )
     late = general.votes[-1] - general.votes[2]
     print(
-        f"What November's late mail did (releases 4-10; release 10 rounded): log-odds "
-        f"{math.log(late[0] / late[1]):+.3f}; Bass finished near 54.8%."
+        f"What November's late mail did (releases 4-16, to the certified result): log-odds "
+        f"{math.log(late[0] / late[1]):+.3f}; Bass finished with 54.83% (certified)."
     )
     print(
         "Provisional ballots are outstanding but never counted here; the primary has no provisional "

@@ -99,7 +99,7 @@ def test_python_dash_m_racecast_runs_the_cli():
 def test_validate_a_good_file_exits_0_and_describes_it():
     result = run("validate", LA)
     assert result.exit_code == 0, result.output
-    assert "ok, 10 releases, 2 candidates (Karen Bass, Rick Caruso)" in result.stdout
+    assert "ok, 16 releases, 2 candidates (Karen Bass, Rick Caruso)" in result.stdout
     assert result.stderr == ""
 
 
@@ -173,7 +173,7 @@ def test_forecast_table_shows_candidates_probabilities_and_lead_change():
     result = fast(LA, "--as-of", "4")
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert "forecast after release 4 (4 of 10 releases" in out
+    assert "forecast after release 4 (4 of 16 releases" in out
     for word in ("Karen Bass", "Rick Caruso", "P(win)", "90% interval", "does not win", "outstanding:"):
         assert word in out
 
@@ -378,10 +378,10 @@ def test_replay_table_scores_the_la_count():
     result = run("replay", LA, "--seed", "1", "--draws", "400")
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert "replay of 10 releases by racecast" in out
+    assert "replay of 16 releases by racecast" in out
     assert "final winner Karen Bass" in out
     assert "P(Karen Bass)" in out
-    assert "score over 7 forecasts" in out
+    assert "score over 13 forecasts" in out
     assert "stayed >= 0.95 from: release" in out
 
 
@@ -390,7 +390,7 @@ def test_replay_json_matches_the_library_replay():
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert set(doc) == documented_json_keys()["replay"]
-    assert [r["release"] for r in doc["releases"]] == list(range(1, 10))
+    assert [r["release"] for r in doc["releases"]] == list(range(1, 16))
     assert set(doc["releases"][0]) == documented_json_keys()["releases"]
     with pytest.warns(racecast.UnseenBatchTypeWarning):
         lib = racecast.replay(racecast.read_count(LA), seed=1, draws=400, progress=False)
@@ -406,9 +406,9 @@ def test_replay_csv_is_one_row_per_release_and_candidate():
     assert result.exit_code == 0, result.output
     df = pd.read_csv(io.StringIO(result.stdout))
     assert tuple(df.columns) == cli.REPLAY_CSV_COLUMNS
-    assert len(df) == 9 * 2
+    assert len(df) == 15 * 2
     forecast = df.dropna(subset=["win_probability"])
-    assert sorted(set(forecast["release"])) == list(range(3, 10))  # releases 1-2 have no outstanding estimate
+    assert sorted(set(forecast["release"])) == list(range(3, 16))  # releases 1-2 have no outstanding estimate
     assert forecast.groupby("release")["win_probability"].sum().round(6).eq(1).all()
 
 

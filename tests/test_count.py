@@ -144,7 +144,7 @@ def test_from_frame_matches_csv():
 
 
 def test_la_file_reads_with_blank_cells_kept(la_count):
-    assert len(la_count) == 10
+    assert len(la_count) == 16
     assert np.isnan(la_count.ballots_counted[:2]).all()
     assert la_count[:4].totals["Rick Caruso"] - la_count[:4].totals["Karen Bass"] == 2695
     assert la_count.outstanding_unit == "ballots"

@@ -48,7 +48,7 @@ def la_table(*args: str) -> pd.DataFrame:
 
 def test_la_example_runs_and_shows_bass_favoured_after_nov_10(tmp_path):
     table = la_table("--engine", "fast", "--plots", str(tmp_path))
-    assert list(table.index) == list(range(1, 11))
+    assert list(table.index) == list(range(1, 17))
     assert table.loc[[1, 2], "p_bass"].isna().all()  # no outstanding estimate yet: no forecast
     # Nov 10: Caruso still 2,695 ahead, Bass favoured; Nov 14: Bass 29,271 ahead and all but certain
     assert table.loc[4, ["released_at", "batch_type", "bass_lead"]].tolist() == [
@@ -59,7 +59,9 @@ def test_la_example_runs_and_shows_bass_favoured_after_nov_10(tmp_path):
     assert table.loc[4, "p_bass"] > 0.75
     assert table.loc[7, "bass_lead"] == 29_271
     assert table.loc[7, "p_bass"] >= 0.99
-    forecast = table.dropna()
+    forecast = table.dropna().iloc[:-1]  # the last release is the certified count: nothing outstanding
+    final = table.iloc[-1]
+    assert final["share_lower"] == final["share_median"] == final["share_upper"]
     assert (forecast["share_lower"] < forecast["share_median"]).all()
     assert (forecast["share_median"] < forecast["share_upper"]).all()
     assert (tmp_path / "la_2022_replay.png").stat().st_size > 10_000
@@ -116,7 +118,7 @@ def test_la_prior_example_the_primary_prior_points_late_mail_to_bass(prior_examp
 def test_la_prior_example_scores_each_replay_from_its_own_probabilities(prior_example):
     replay = prior_example["replay"]
     assert len(replay) == 5
-    p_bass = replay[[f"p_bass_r{r}" for r in range(3, 10)]]  # Bass won: two-candidate Brier is 2 (1 - p)^2
+    p_bass = replay[[f"p_bass_r{r}" for r in range(3, 16)]]  # Bass won: two-candidate Brier is 2 (1 - p)^2
     assert replay["brier"].to_numpy() == pytest.approx((2 * (1 - p_bass) ** 2).mean(axis=1).to_numpy())
     log_loss = p_bass.apply(lambda p: -p.clip(lower=1e-3).map(math.log)).mean(axis=1)
     assert replay["log_loss"].to_numpy() == pytest.approx(log_loss.to_numpy())

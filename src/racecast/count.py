@@ -62,7 +62,7 @@ class Count:
     >>> import racecast
     >>> count = racecast.read_count(racecast.example_path("la_mayor_2022_general"))
     >>> len(count), count.candidates
-    (10, ('Karen Bass', 'Rick Caruso'))
+    (16, ('Karen Bass', 'Rick Caruso'))
     >>> count[:4].totals["Rick Caruso"] - count[:4].totals["Karen Bass"]
     np.int64(2695)
     """

@@ -73,7 +73,7 @@ def _parse_final(values: list[str] | None) -> dict[str, float] | None:
     for raw in values:
         name, sep, n = raw.rpartition("=")
         if not sep or not name.strip():
-            raise ForecastInputError(f"--final expects NAME=VOTES (e.g. 'Karen Bass=506000'), got {raw!r}")
+            raise ForecastInputError(f"--final expects NAME=VOTES (e.g. 'Karen Bass=509944'), got {raw!r}")
         try:
             out[name.strip()] = float(n.replace("_", "").strip())
         except ValueError:
