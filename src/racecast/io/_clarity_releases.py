@@ -79,7 +79,7 @@ def warn_unattributed(snaps: Sequence[Snapshot], contests: Mapping[str, Sequence
 
 
 def type_order(contests: Mapping[str, Sequence[ContestVotes]]) -> list[str]:
-    """Batch types in order of first appearance (snapshot, then contest, then file order), ``unspecified`` last."""
+    """Batch types by first appearance (snapshot, contest, file order), ``unspecified`` last."""
     seen: dict[str, None] = {}
     n = len(next(iter(contests.values()), ()))
     for i in range(n):

@@ -286,8 +286,8 @@ def _contest_votes(
         parties[name] = str(choice.party or "")
     if unattributed:
         by_type[UNSPECIFIED] = {n: t - s for n, (t, s) in unattributed.items()}
-    for bt in by_type.values():
+    for per_choice in by_type.values():
         for name in votes:
-            bt.setdefault(name, 0)
+            per_choice.setdefault(name, 0)
     vote_for = c.vote_for if isinstance(c.vote_for, int) and c.vote_for > 0 else None
     return ContestVotes(contest, votes, by_type, unattributed, parties, vote_for, bool(c.is_question))
