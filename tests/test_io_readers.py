@@ -271,27 +271,34 @@ def test_clarity_snapshots_become_releases_in_timestamp_order():
     pytest.importorskip("clarify")
     c = read_clarity([FIXTURES[2], FIXTURES[0], FIXTURES[1]], contest="Mayor")
     assert c.candidates == ("Ann LEE", "Bob RAY")
-    # totals from the fixtures' totalVotes, in time order
-    np.testing.assert_array_equal(c.votes, [[400, 270], [900, 920], [1050, 985]])
-    assert list(c.text["source"]) == [str(p) for p in FIXTURES]
+    # totals from the fixtures' totalVotes, in time order, at the last release of each snapshot
+    np.testing.assert_array_equal(c.votes[[1, 2, 4]], [[400, 270], [900, 920], [1050, 985]])
+    # snapshots 1 and 3 added two vote types each: one release per type
+    np.testing.assert_array_equal(c.votes, [[300, 150], [400, 270], [900, 920], [1020, 960], [1050, 985]])
+    assert list(c.text["source"]) == [str(FIXTURES[k]) for k in (0, 0, 1, 2, 2)]
     # 8:05:12 PM EST on Nov 8 is 01:05:12 UTC on Nov 9
     assert c.released_at.iloc[0] == pd.Timestamp("2022-11-09T01:05:12Z")
-    assert c.released_at.iloc[2] == pd.Timestamp("2022-11-10T22:00:00Z")
+    assert c.released_at.iloc[1] == pd.Timestamp("2022-11-09T01:05:12Z")
+    assert c.released_at.iloc[4] == pd.Timestamp("2022-11-10T22:00:00Z")
 
 
-def test_clarity_release_type_is_the_vote_type_that_added_most_votes():
+def test_clarity_each_vote_type_a_snapshot_added_is_its_own_release():
     pytest.importorskip("clarify")
     c = read_clarity(FIXTURES, contest="Mayor")
-    # 1: mail 300+150 vs advance in person 100+120; 2: election day 500+650;
-    # 3: mail 120+40 vs provisional 30+25
-    assert c.release_batch_types == ("mail", "election_day", "mail")
-    assert c.text["note"].iloc[2] == "votes added by type: mail +160, provisional +55"
+    # 1: mail 300+150 and advance in person 100+120; 2: election day 500+650;
+    # 3: mail 120+40 and provisional 30+25; in the order the file lists its vote types
+    assert c.release_batch_types == ("mail", "early_in_person", "election_day", "mail", "provisional")
+    assert c.text["note"].iloc[4] == (
+        "votes added by type: mail +160, provisional +55 (release 2 of 2 of this snapshot: provisional)"
+    )
+    assert c.text["note"].iloc[2] == "votes added by type: election_day +1,150"
 
 
 def test_clarity_ballots_cast_is_ballots_counted_unless_turned_off():
     pytest.importorskip("clarify")
     c = read_clarity(FIXTURES, contest="Mayor")
-    np.testing.assert_array_equal(c.ballots_counted, [700, 2000, 2300])
+    # ballotsCast is on the last release of each snapshot: its split by type is not published
+    np.testing.assert_array_equal(c.ballots_counted, [np.nan, 700, 2000, np.nan, 2300])
     assert c.outstanding_unit == "ballots"
     c2 = read_clarity(FIXTURES, contest="Mayor", ballots_counted=False)
     assert not c2.has_ballots
@@ -304,21 +311,22 @@ def test_clarity_type_map_overrides_the_default_and_merges_types():
     c = read_clarity(
         FIXTURES, contest="Mayor", type_map={"absentee BY mail": "by_mail", "Advance in Person": "by_mail"}
     )
-    assert c.release_batch_types == ("by_mail", "election_day", "by_mail")
+    assert c.release_batch_types == ("by_mail", "election_day", "by_mail", "provisional")
     assert c.text["note"].iloc[0] == "votes added by type: by_mail +670"
 
 
-def test_clarity_type_map_that_merges_two_types_can_change_which_type_wins_a_release(tmp_path):
+def test_clarity_type_map_that_merges_two_types_merges_their_releases(tmp_path):
     pytest.importorskip("clarify")
     types = {"Absentee by Mail": 10, "Early Vote": 8, "Election Day": 5}
     p = _clarity_xml(tmp_path / "a.xml", "11/8/2022 9:00:00 PM EST", {"A": types, "B": types})
-    # mail 20 beats early in person 16 and election day 10 ...
-    assert read_clarity(p, contest="Mayor").release_batch_types == ("mail",)
-    # ... but early in person and election day together (26) beat mail
+    # mail 20, early in person 16 and election day 10: one release each ...
+    assert read_clarity(p, contest="Mayor").release_batch_types == ("mail", "early_in_person", "election_day")
+    # ... and early in person and election day together are one release of 26
     merged = read_clarity(
         p, contest="Mayor", type_map={"Early Vote": "in_person", "Election Day": "in_person"}
     )
-    assert merged.release_batch_types == ("in_person",)
+    assert merged.release_batch_types == ("mail", "in_person")
+    np.testing.assert_array_equal(merged.votes, [[10, 10], [23, 23]])
 
 
 def test_clarity_unmapped_vote_types_use_their_snake_case_name(tmp_path):
@@ -415,10 +423,10 @@ def test_clarity_a_correction_is_kept_and_takes_the_type_before_it(tmp_path):
     assert c.corrections == [3]
 
 
-def test_clarity_tie_goes_to_the_type_listed_first(tmp_path):
+def test_clarity_types_of_one_snapshot_come_in_the_order_the_file_lists_them(tmp_path):
     pytest.importorskip("clarify")
     p = _clarity_xml(tmp_path / "1.xml", "11/8/2022 8:00:00 PM EST", _two(10, 10, 5, 5))
-    assert read_clarity(p, contest="Mayor").release_batch_types == ("mail",)
+    assert read_clarity(p, contest="Mayor").release_batch_types == ("mail", "election_day")
 
 
 def test_clarity_same_timestamp_keeps_the_order_given(tmp_path):
@@ -458,10 +466,10 @@ def test_clarity_unknown_contest_suggests_the_close_one():
     assert exc.value.source == str(FIXTURES[0])
 
 
-def test_clarity_total_that_disagrees_with_its_vote_types_names_the_choice(tmp_path):
+def test_clarity_total_below_its_vote_types_names_the_choice(tmp_path):
     pytest.importorskip("clarify")
-    p = _clarity_xml(tmp_path / "1.xml", "11/8/2022 8:00:00 PM EST", _two(1, 2, 3, 4), total=99)
-    with pytest.raises(CountFormatError, match="totalVotes is 99 but its vote types add up to 3") as exc:
+    p = _clarity_xml(tmp_path / "1.xml", "11/8/2022 8:00:00 PM EST", _two(1, 2, 3, 4), total=2)
+    with pytest.raises(CountFormatError, match="totalVotes is 2 but its vote types add up to 3") as exc:
         read_clarity(p, contest="Mayor")
     assert exc.value.column == "Mayor / A"
 

@@ -24,7 +24,7 @@ from .count import Count
 from .errors import *  # noqa: F403  (every error and warning class, as listed in errors.__all__)
 from .evaluation.replay import Replay, replay
 from .history import prior_from
-from .io import example_path, read_ballot, read_clarity, read_count, read_nyt2020
+from .io import example_path, read_ballot, read_clarity, read_clarity_ballot, read_count, read_nyt2020
 from .model import Priors
 from .parallel import forecast_many
 from .pipeline import forecast
@@ -47,6 +47,7 @@ __all__ = [
     "read_count",
     "read_nyt2020",
     "read_clarity",
+    "read_clarity_ballot",
     "example_path",
     "read_ballot",
     "Ballot",

@@ -7,6 +7,7 @@ column whatever its origin; readers raise no other racecast error.
 
 from .ballot import ballot_problems, read_ballot
 from .clarity import CLARITY_VOTE_TYPES, read_clarity
+from .clarity_ballot import read_clarity_ballot
 from .csv import count_problems, read_count
 from .examples import example_path
 from .nyt2020 import read_nyt2020
@@ -18,6 +19,7 @@ __all__ = [
     "example_path",
     "read_ballot",
     "read_clarity",
+    "read_clarity_ballot",
     "read_count",
     "read_nyt2020",
 ]
