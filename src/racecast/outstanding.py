@@ -13,13 +13,19 @@ so they cannot disagree.
 Edges: no estimate at all (and no ``remaining=``) is an input error, because
 silently assuming the count is complete would call races early; ``remaining={}``
 says so explicitly. An estimate reported before later releases of its own type is
-*stale*: it is used as published and the returned notes say so (the caller warns).
+*stale*: what those releases counted of the type (in the estimate's unit: jurisdiction
+ballots when reported, else their votes at the votes-per-ballot ratio; contest votes
+for a count without ``ballots_counted``) is subtracted, at most down to zero, the
+``source`` column says so, ``published`` keeps the estimate as published (the
+simulation widens the uncertainty of what is left accordingly,
+[`RemainingSpec`][racecast.simulate.RemainingSpec]) and the returned notes say so (the
+caller warns).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -39,18 +45,23 @@ class Outstanding:
     ----------
     table : pandas.DataFrame
         Index ``batch_type``; columns ``amount`` (in ``unit``), ``unit``
-        (``"ballots"`` or ``"votes"``), ``source`` (``"reported at release k"`` or
-        ``"override"``) and ``counted`` (whether the type has counted ballots).
+        (``"ballots"`` or ``"votes"``), ``source`` (``"reported at release k"``,
+        ``"reported at release k, less n counted since in m release(s)"`` for a stale
+        estimate, or ``"override"``) and ``counted`` (whether the type has counted ballots).
     votes_per_ballot : float
         Contest votes per jurisdiction ballot counted so far (1.0 when the amounts
         are already contest votes).
     stale : tuple of str
         One message per stale estimate (reported before later releases of its type).
+    published : dict
+        Amount by type as published, for the stale estimates only (``amount`` is what
+        is left of it after subtracting what was counted since).
     """
 
     table: pd.DataFrame
     votes_per_ballot: float
     stale: tuple[str, ...] = ()
+    published: dict[str, float] = field(default_factory=dict)
 
     @property
     def amounts(self) -> dict[str, float]:
@@ -103,12 +114,37 @@ def _override(t: object, amount: object) -> float:
     return val
 
 
-def _stale_message(count: Count, t: str, rel: int, later: list[int]) -> str:
+def _stale_message(count: Count, t: str, rel: int, later: list[int], since: float) -> str:
     return (
         f"{count.name}: outstanding_{t} was last reported at release {rel}, but {len(later)} "
-        f"{t} release(s) came after it ({later[:3]}); the stale estimate is used as reported. "
+        f"{t} release(s) came after it ({later[:3]}); the {since:,.0f} {count.outstanding_unit} they "
+        f"counted are subtracted from it and its uncertainty widened. "
         f"Pass remaining={{'{t}': ...}} to update it."
     )
+
+
+def _counted_since(count: Count, later: list[int]) -> float:
+    """What the releases ``later`` counted, in the count's outstanding unit.
+
+    Ballots from ``ballots_counted`` where the release and the one before report it,
+    else the release's votes at the votes-per-ballot ratio; votes for a count
+    without ``ballots_counted``.
+    """
+    pos = {int(r): i for i, r in enumerate(count.release_ids)}
+    total = 0.0
+    for r in later:
+        i = pos[r]
+        votes = float(count.votes[i].sum() - (count.votes[i - 1].sum() if i else 0))
+        if count.outstanding_unit == "votes":
+            total += max(votes, 0.0)
+            continue
+        b = count.ballots_counted
+        before = b[i - 1] if i else 0.0
+        if np.isfinite(b[i]) and np.isfinite(before):
+            total += max(float(b[i] - before), 0.0)
+        else:
+            total += max(votes, 0.0) / votes_per_ballot(count)
+    return total
 
 
 def resolve_outstanding(count: Count, remaining: Mapping[str, float] | None = None) -> Outstanding:
@@ -142,16 +178,20 @@ def resolve_outstanding(count: Count, remaining: Mapping[str, float] | None = No
     >>> round(out.total_votes)     # 1,006,300 ballots x 492,670 / 1,318,093
     376130
     """
-    rows: dict[str, tuple[float, str]] = {}
+    rows: dict[str, tuple[float, str, float]] = {}
     stale: list[str] = []
     for t, (amount, rel) in count.latest_outstanding().items():
-        rows[t] = (amount, f"reported at release {rel}")
+        rows[t] = (amount, f"reported at release {rel}", amount)
         releases = zip(count.release_ids, count.release_batch_types, strict=True)
         later = [int(r) for r, bt in releases if r > rel and bt == t]
         if later and not (remaining is not None and t in remaining):
-            stale.append(_stale_message(count, t, rel, later))
+            since = _counted_since(count, later)
+            source = f"reported at release {rel}, less {since:,.0f} counted since in {len(later)} release(s)"
+            rows[t] = (max(amount - since, 0.0), source, amount)
+            stale.append(_stale_message(count, t, rel, later, since))
     for t, amount in (remaining or {}).items():
-        rows[str(t)] = (_override(t, amount), "override")
+        val = _override(t, amount)
+        rows[str(t)] = (val, "override", val)
     if not rows and remaining is None:
         raise ForecastInputError(
             f"{count.name}: nothing says how many ballots are still to be counted. Add outstanding_<type> "
@@ -171,7 +211,8 @@ def resolve_outstanding(count: Count, remaining: Mapping[str, float] | None = No
         index=pd.Index(names, name="batch_type", dtype="str"),
     )
     ratio = votes_per_ballot(count) if amounts.sum() > 0 else 1.0
-    return Outstanding(table=table, votes_per_ballot=ratio, stale=tuple(stale))
+    published = {t: rows[t][2] for t in names if rows[t][2] > rows[t][0]}
+    return Outstanding(table=table, votes_per_ballot=ratio, stale=tuple(stale), published=published)
 
 
 def check_remaining(count: Count, remaining: Mapping[str, float] | None) -> None:

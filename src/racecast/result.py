@@ -255,14 +255,26 @@ def read_forecast(path: str | os.PathLike[str]) -> Forecast:
 
 
 def check_invariants(fc: Forecast) -> None:
-    """Check what every forecast must satisfy; raise [`InternalError`][racecast.InternalError] if not."""
+    """Check what every forecast must satisfy; raise [`InternalError`][racecast.InternalError] if not.
+
+    Simulated final totals are whole, non-negative numbers of votes; unless the
+    forecast's priors let counted votes be revised (``revision_rel`` or
+    ``revision_abs`` of [`Priors`][racecast.Priors]: revisions can lower a total), they are
+    also at least the votes already counted.
+    """
     problems = []
     final = fc.final_draws
     wp = fc.win_probability.to_numpy(dtype=float)
+    priors = fc.settings.get("priors") or {}
+    revised = bool(priors.get("revision_rel") or priors.get("revision_abs"))
     if final.shape != (fc.posterior.n_draws, len(fc.candidates)):
         problems.append(f"final_draws has shape {final.shape}")
-    elif not np.issubdtype(final.dtype, np.integer) or (final < fc.count.votes[-1]).any():
+    elif not np.issubdtype(final.dtype, np.integer):
+        problems.append("simulated final totals are not whole numbers of votes")
+    elif not revised and (final < fc.count.votes[-1]).any():
         problems.append("simulated final totals are below the votes already counted")
+    elif (final < 0).any():
+        problems.append("simulated final totals are negative")
     if not np.isfinite(wp).all() or (wp < 0).any() or (wp > 1).any():
         problems.append(f"win probabilities {wp.tolist()} are not all in [0, 1]")
     else:

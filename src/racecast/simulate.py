@@ -32,13 +32,23 @@ outside the possible counts, the binomials/multinomials are drawn one by one.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from .model import ModelData, Posterior
+from .model import ModelData, Posterior, Priors
 
-__all__ = ["CLT_MIN_VARIANCE", "MAX_BATCHES_PER_TYPE", "RemainingSpec", "simulate_final"]
+__all__ = [
+    "CLT_MIN_VARIANCE",
+    "MAX_BATCHES_PER_TYPE",
+    "MAX_OUTSTANDING_FACTOR",
+    "MAX_STALE_SD",
+    "RemainingSpec",
+    "outstanding_factor",
+    "revise",
+    "simulate_final",
+    "type_lean",
+]
 
 #: Cap on simulated batches per type (beyond it batch noise has averaged out).
 MAX_BATCHES_PER_TYPE = 100
@@ -47,14 +57,30 @@ MAX_BATCHES_PER_TYPE = 100
 #: drawn from its moment-matched normal instead of batch by batch (sd >= 100 votes).
 CLT_MIN_VARIANCE = 10_000.0
 
+#: Largest factor, either way, by which a heavy-tailed (log-Student-t) draw may scale an
+#: outstanding estimate (a log-t has no mean without a bound).
+MAX_OUTSTANDING_FACTOR = 10.0
+
+#: Largest relative sd a stale estimate is widened to (``outstanding_sd * published / left``).
+MAX_STALE_SD = 1.0
+
 
 @dataclass(frozen=True)
 class RemainingSpec:
-    """What is left to count, by batch type, in the count's outstanding unit."""
+    """What is left to count, by batch type, in the count's outstanding unit.
+
+    ``published`` holds the amount as published when it is larger than ``amount``
+    (a stale estimate from which what was counted since has been subtracted,
+    [`resolve_outstanding`][racecast.outstanding.resolve_outstanding]): the error of
+    the published estimate is carried over in absolute terms, so the relative sd of
+    what is left grows by ``published / amount`` (at most to
+    [`MAX_STALE_SD`][racecast.simulate.MAX_STALE_SD]).
+    """
 
     amount: dict[str, float]
     unit: str  # "ballots" or "votes"
     outstanding_sd: float
+    published: dict[str, float] = field(default_factory=dict)
 
 
 def _typical_batch_votes(data: ModelData, t: int) -> float:
@@ -76,6 +102,87 @@ def batch_plan(data: ModelData, t: int) -> tuple[int, np.ndarray]:
     total = counted + hint
     x = (counted + (np.arange(m) + 0.5) * hint / m) / total - 0.5 if total > 0 else np.zeros(m)
     return m, x
+
+
+def outstanding_factor(
+    spec: RemainingSpec, name: str, priors: Priors, size: int, rng: np.random.Generator
+) -> np.ndarray:
+    """``(S,)`` factors scaling the outstanding amount of type ``name``.
+
+    ``exp(s * z - s^2 / 2)`` with ``s = sqrt(log(1 + sd^2))`` (the log-normal of relative
+    sd ``sd``, mean one) and ``z`` standard normal, or Student-t with
+    ``priors.outstanding_df`` degrees of freedom (same scale, heavier tails; its log
+    is truncated to a factor of :data:`MAX_OUTSTANDING_FACTOR` either way, since a
+    log-t has no mean).  ``sd`` is ``spec.outstanding_sd``, widened for a stale
+    estimate (see [`RemainingSpec`][racecast.simulate.RemainingSpec]).
+    """
+    rel = spec.outstanding_sd
+    amount = float(spec.amount.get(name, 0.0))
+    published = float(spec.published.get(name, amount))
+    if amount > 0 and published > amount:
+        rel = max(rel, min(rel * published / amount, MAX_STALE_SD))
+    log_sd = np.sqrt(np.log1p(rel**2))
+    df = priors.outstanding_df
+    if df is None:
+        return np.exp(log_sd * rng.standard_normal(size) - 0.5 * log_sd**2)
+    bound = np.log(MAX_OUTSTANDING_FACTOR)
+    z = np.clip(log_sd * rng.standard_t(df, size) - 0.5 * log_sd**2, -bound, bound)
+    return np.exp(z)
+
+
+def type_lean(
+    data: ModelData, post: Posterior, t: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(S, K)`` lean and drift scores of what is still to count of type ``t``.
+
+    The posterior's ``alpha_t`` and ``delta_t``, with two changes when
+    [`Priors`][racecast.Priors] asks for them:
+
+    * a type with no counted batch and no prior from history: its deviation from the
+      contest mean ``alpha_t - mu`` (exactly ``N(0, sigma_type^2 C)`` given the scales,
+      since it does not enter the likelihood) becomes ``sqrt(sigma_type^2 + floor^2) /
+      sigma_type`` times larger (``unseen_type_floor``) and, with ``unseen_type_df``,
+      a multivariate Student-t (the normal times ``sqrt(df / chi2_df)``, one draw per
+      posterior draw);
+    * the remainder shift ``N(0, remainder_sd^2 f_t)`` per candidate score
+      (``remainder_sd``), ``f_t`` the fraction of the type still outstanding.
+    """
+    pr = data.priors
+    alpha, delta = post.alpha[:, t], post.delta[:, t]
+    s, k = alpha.shape
+    unseen = data.counted_by_type[t] <= 0 and not data.history_covered[t]
+    if unseen and (pr.unseen_type_floor or pr.unseen_type_df):
+        widen = np.ones(s)
+        if pr.unseen_type_floor:
+            sig = np.maximum(post.sigma_type, 1e-12)
+            widen = np.sqrt(sig**2 + pr.unseen_type_floor**2) / sig
+        if pr.unseen_type_df:
+            widen = widen * np.sqrt(pr.unseen_type_df / rng.chisquare(pr.unseen_type_df, s))
+        alpha = post.mu + (alpha - post.mu) * widen[:, None]
+    if pr.remainder_sd:
+        counted, left = data.counted_by_type[t], data.remaining_votes_hint[t]
+        frac = left / (counted + left) if counted + left > 0 else 1.0
+        alpha = alpha + pr.remainder_sd * np.sqrt(frac) * rng.standard_normal((s, k))
+    return alpha, delta
+
+
+def revise(final: np.ndarray, counted: np.ndarray, priors: Priors, rng: np.random.Generator) -> np.ndarray:
+    """Final totals with revisions of the counted votes (``revision_rel``, ``revision_abs``).
+
+    Each candidate's counted total ``c`` moves by an independent ``N(0, sd^2)``,
+    ``sd = revision_rel * c + revision_abs * sqrt(c)``, rounded to whole votes;
+    totals are clipped at 0 (a draw whose every total would be 0 keeps its totals).  Without revisions ``final`` is returned unchanged
+    (and no random number is drawn).
+    """
+    if not priors.revises:
+        return final
+    c = counted.astype(float)
+    sd = (priors.revision_rel or 0.0) * c + (priors.revision_abs or 0.0) * np.sqrt(c)
+    change = np.rint(sd[None, :] * rng.standard_normal(final.shape)).astype(np.int64)
+    revised = np.maximum(final + change, 0)
+    empty = revised.sum(axis=1) == 0  # a tiny count revised to nothing: keep it as simulated
+    revised[empty] = final[empty]
+    return revised
 
 
 def simulate_final(
@@ -101,20 +208,20 @@ def simulate_final(
     Returns
     -------
     final : numpy.ndarray
-        ``(S, K)`` simulated final totals (int64).
+        ``(S, K)`` simulated final totals (int64, non-negative; at least ``counted``
+        unless [`Priors`][racecast.Priors] lets counted votes be revised).
     added : numpy.ndarray
-        ``(S, T)`` simulated votes added by type.
+        ``(S, T)`` simulated votes added by type (before revisions).
     """
-    s, k = post.n_draws, data.n_candidates
+    s = post.n_draws
     final = np.tile(counted.astype(np.int64), (s, 1))
     added = np.zeros((s, data.n_types))
-    log_sd = np.sqrt(np.log1p(spec.outstanding_sd**2))
     for t, name in enumerate(data.types):
         amount = float(spec.amount.get(name, 0.0))
         if amount <= 0:
             continue
         m, x = batch_plan(data, t)
-        scale = np.exp(log_sd * rng.standard_normal(s) - 0.5 * log_sd**2)
+        scale = outstanding_factor(spec, name, data.priors, s, rng)
         per_batch = (amount * scale / m)[:, None] * np.ones((1, m))
         if spec.unit == "ballots":
             assert post.rho is not None
@@ -122,26 +229,42 @@ def simulate_final(
             logit = post.rho[:, t, None] + post.rate_sigma_batch[:, None] * rng.standard_normal((s, m))
             per_batch = per_batch * _expit(logit)
         n = np.rint(per_batch).astype(np.int64)
-        # Batch leans alpha_t + x_j delta_t + sigma_batch e_j.  Shares are a softmax,
-        # which ignores a shift common to all candidates, so e_j needs no centring.
-        if k == 2:
-            # softmax of two scores = expit of their difference; the batch deviation's
-            # difference e_j1 - e_j2 ~ Normal(0, 2); a two-way multinomial is a binomial
-            lean = post.alpha[:, t, 0] - post.alpha[:, t, 1]
-            drift = post.delta[:, t, 0] - post.delta[:, t, 1]
-            diff = lean[:, None] + x[None, :] * drift[:, None]
-            diff += (np.sqrt(2.0) * post.sigma_batch)[:, None] * rng.standard_normal((s, m))
-            got = _sum_of_binomials(n, _expit(diff), rng)
-        else:
-            scores = post.alpha[:, t, None, :] + x[None, :, None] * post.delta[:, t, None, :]
-            scores += post.sigma_batch[:, None, None] * rng.standard_normal((s, m, k))
-            scores -= scores.max(axis=-1, keepdims=True)
-            p = np.exp(scores)
-            p /= p.sum(axis=-1, keepdims=True)
-            got = _sum_of_multinomials(n, p, rng)
+        alpha, delta = type_lean(data, post, t, rng)
+        got = _batch_votes(n, alpha, delta, x, post.sigma_batch, rng)
         final += got
         added[:, t] = got.sum(axis=1)
-    return final, added
+    return revise(final, counted, data.priors, rng), added
+
+
+def _batch_votes(
+    n: np.ndarray,
+    alpha: np.ndarray,
+    delta: np.ndarray,
+    x: np.ndarray,
+    sigma_batch: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """``(S, K)`` votes of ``m`` batches of sizes ``n`` (S, m) at positions ``x``, summed.
+
+    Batch leans ``alpha + x_j delta + sigma_batch e_j``.  Shares are a softmax, which
+    ignores a shift common to all candidates, so ``e_j`` needs no centring.
+    """
+    s, m = n.shape
+    k = alpha.shape[1]
+    if k == 2:
+        # softmax of two scores = expit of their difference; the batch deviation's
+        # difference e_j1 - e_j2 ~ Normal(0, 2); a two-way multinomial is a binomial
+        lean = alpha[:, 0] - alpha[:, 1]
+        drift = delta[:, 0] - delta[:, 1]
+        diff = lean[:, None] + x[None, :] * drift[:, None]
+        diff += (np.sqrt(2.0) * sigma_batch)[:, None] * rng.standard_normal((s, m))
+        return _sum_of_binomials(n, _expit(diff), rng)
+    scores = alpha[:, None, :] + x[None, :, None] * delta[:, None, :]
+    scores += sigma_batch[:, None, None] * rng.standard_normal((s, m, k))
+    scores -= scores.max(axis=-1, keepdims=True)
+    p = np.exp(scores)
+    p /= p.sum(axis=-1, keepdims=True)
+    return _sum_of_multinomials(n, p, rng)
 
 
 def _expit(x: np.ndarray) -> np.ndarray:

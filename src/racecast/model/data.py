@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..count import Count
+from ..errors import ForecastInputError
 
 __all__ = ["ModelData", "Posterior", "Priors", "build_model_data"]
 
@@ -45,6 +46,38 @@ class Priors:
         Contest share of jurisdiction ballots on the logit scale:
         ``Normal(0, 1.5)`` mean, ``HalfNormal(0.3)`` between types,
         ``HalfNormal(0.2)`` between batches.
+    remainder_sd
+        Shift of the lean of what is still to count of a type relative to what was
+        counted (score scale; ``None`` turns it off).  One draw per posterior draw and
+        type, ``N(0, remainder_sd^2 f_t)`` per candidate score with ``f_t`` the
+        fraction of the type still outstanding (1 for a type not counted yet), added
+        to every simulated batch of the type so it does not average away.  ``0.05``
+        is a two-way log-odds sd of 0.07, about 1.8 share points near 50%, for a
+        wholly outstanding type; ``sqrt(f_t)`` scales it down as the type is counted
+        (a random-walk lean averaged over the remainder; ``docs/model.md``).
+    revision_rel, revision_abs
+        Revisions of the votes already counted (canvass corrections, late uploads,
+        cured ballots, write-ins): each candidate's counted total ``c`` gets an
+        independent normal change of sd ``revision_rel * c + revision_abs * sqrt(c)``
+        (``None`` turns a part off).  ``revision_rel = 0.001`` moves a candidate
+        with 500,000 votes by 500 (0.1%); ``revision_abs = 1`` moves one with 400
+        votes by 20.  This keeps a floor under the uncertainty when nothing is
+        reported outstanding.
+    outstanding_df
+        Degrees of freedom of the Student-t on the log of the outstanding factor
+        (``None``: the normal, i.e. the log-normal factor).  Its scale is
+        ``forecast(outstanding_sd=...)`` on the log scale; ``4`` gives tails in
+        which estimates off by 40% are ~3 times as likely as under the log-normal.
+    unseen_type_df
+        Degrees of freedom of the Student-t that the lean of a type not counted yet
+        (and not covered by a prior from history) takes around the contest mean,
+        with scale ``sigma_type`` (``None``: the normal of the hierarchy).  A type
+        with no counted batch does not enter the likelihood, so this changes its
+        draws only, not the posterior of the counted types.
+    unseen_type_floor
+        Score-scale sd added in quadrature to ``sigma_type`` for a type not counted
+        yet (``None``: none), so that counted types that happen to agree cannot
+        make a late type agree with them to within less than this.
     """
 
     mu_sd: float = 1.5
@@ -54,6 +87,25 @@ class Priors:
     rate_mu_sd: float = 1.5
     rate_type_sd: float = 0.3
     rate_batch_sd: float = 0.2
+    remainder_sd: float | None = None
+    revision_rel: float | None = None
+    revision_abs: float | None = None
+    outstanding_df: float | None = None
+    unseen_type_df: float | None = None
+    unseen_type_floor: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("outstanding_df", "unseen_type_df"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, (int, float)) and 2 < value < np.inf):
+                raise ForecastInputError(
+                    f"Priors.{name} must be None (normal) or more than 2 (a finite variance), got {value!r}"
+                )
+
+    @property
+    def revises(self) -> bool:
+        """Whether counted votes may be revised (``revision_rel`` or ``revision_abs`` set)."""
+        return bool(self.revision_rel or self.revision_abs)
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,6 +146,11 @@ class ModelData:
     @property
     def has_rate(self) -> bool:
         return self.rate_y.size > 0
+
+    @property
+    def history_covered(self) -> np.ndarray:
+        """``(T,)`` bool: types whose lean has a prior from history."""
+        return _prior_covered(self)
 
 
 @dataclass(frozen=True, eq=False)
