@@ -25,6 +25,7 @@ from .errors import *  # noqa: F403  (every error and warning class, as listed i
 from .evaluation.replay import Replay, replay
 from .history import prior_from
 from .io import example_path, read_ballot, read_clarity, read_clarity_ballot, read_count, read_nyt2020
+from .learn import LearnedPriors, learn_priors
 from .model import Priors
 from .parallel import forecast_many
 from .pipeline import forecast
@@ -42,6 +43,8 @@ __all__ = [
     "Priors",
     "Prior",
     "prior_from",
+    "learn_priors",
+    "LearnedPriors",
     "replay",
     "Replay",
     "read_count",

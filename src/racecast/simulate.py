@@ -171,8 +171,8 @@ def revise(final: np.ndarray, counted: np.ndarray, priors: Priors, rng: np.rando
 
     Each candidate's counted total ``c`` moves by an independent ``N(0, sd^2)``,
     ``sd = revision_rel * c + revision_abs * sqrt(c)``, rounded to whole votes;
-    totals are clipped at 0 (a draw whose every total would be 0 keeps its totals).  Without revisions ``final`` is returned unchanged
-    (and no random number is drawn).
+    totals are clipped at 0 (a draw whose every total would be 0 keeps its totals).
+    Without revisions ``final`` is returned unchanged (and no random number is drawn).
     """
     if not priors.revises:
         return final
