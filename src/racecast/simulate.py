@@ -4,18 +4,23 @@ For each posterior draw and each outstanding batch type:
 
 1. the outstanding amount is uncertain: it is scaled by a mean-one log-normal
    factor with relative sd ``outstanding_sd`` (registrars' estimates are often
-   10-20% off);
+   10-20% off), log-Student-t with ``Priors.outstanding_df``, and wider for a stale
+   estimate ([`outstanding_factor`][racecast.simulate.outstanding_factor]);
 2. it is split into ``m`` batches of the type's typical size (the median size of
    the type's counted batches, or of all batches for a type not yet counted);
 3. with jurisdiction ballots, each batch's ballots become contest votes at the
    type's share of ballots ``expit(rho_t + sigma_rate * e)``, batch by batch;
 4. each batch gets its own lean: ``alpha_t + x_j * delta_t + sigma_batch * e_j``
    at its position ``x_j`` along the type (drift), including the batch-to-batch
-   variation, not only the type mean;
+   variation, not only the type mean; ``alpha_t`` carries the remainder shift and,
+   for a type not counted yet, the heavier-tailed type deviation, when
+   [`Priors`][racecast.Priors] asks for them ([`type_lean`][racecast.simulate.type_lean]);
 5. its votes are a multinomial draw with those shares.
 
-The sum over batches added to the counted totals gives one simulated final count
-per draw.
+The sum over batches added to the counted totals, with the counted totals revised
+when [`Priors`][racecast.Priors] asks ([`revise`][racecast.simulate.revise]), gives one
+simulated final count per draw.  Every term of [`Priors`][racecast.Priors] set to
+``None`` draws no random number, so forecasts without them are unchanged.
 
 Only the type's total matters, so step 5 draws the *sum* of the type's batch
 multinomials.  Given the batch shares ``p_j`` (which carry the batch-to-batch
