@@ -37,6 +37,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -342,9 +343,10 @@ def learn_priors(
     >>> learned.n_releases
     13
     """
-    fits = list(counts) if counts and isinstance(counts[0], ReleaseFit) else None
-    if fits is None:
-        fits = fit_releases(list(counts), finals, draws=draws, seed=seed)  # type: ignore[arg-type]
+    given = list(counts)
+    fits: list[ReleaseFit] = [f for f in given if isinstance(f, ReleaseFit)]
+    if not fits:
+        fits = fit_releases([c for c in given if isinstance(c, Count)], finals, draws=draws, seed=seed)
     if not fits:
         raise ForecastInputError("learn_priors: no release of the counts given could be forecast")
     base = priors or Priors()
@@ -353,9 +355,8 @@ def learn_priors(
     current["outstanding_sd"] = outstanding_sd
 
     def with_values(values: Mapping[str, float | None]) -> Priors:
-        return dataclasses.replace(
-            base, **{k: (v or None) for k, v in values.items() if k != "outstanding_sd"}
-        )
+        changes: dict[str, Any] = {k: (v or None) for k, v in values.items() if k != "outstanding_sd"}
+        return dataclasses.replace(base, **changes)
 
     def mean_score(values: Mapping[str, float | None]) -> float:
         scores = score_releases(fits, with_values(values), float(values["outstanding_sd"] or 0.0))
