@@ -369,7 +369,7 @@ def test_outstanding_that_increases_uses_the_latest_report():
     assert_valid(fc)
 
 
-def test_an_outstanding_estimate_older_than_later_releases_of_its_type_warns_and_what_was_counted_since_is_subtracted():
+def test_a_stale_outstanding_estimate_warns_and_what_was_counted_since_is_subtracted():
     count = csv_count(
         "batch_type,Ann,Bob,outstanding_late_mail\nearly_mail,100,80,300\nlate_mail,150,160,\nlate_mail,200,190,\n"
     )
@@ -542,7 +542,9 @@ def test_the_invariant_check_refuses_a_broken_forecast():
 
 def test_with_revisions_final_totals_may_fall_below_the_count_but_never_below_zero():
     priors = racecast.Priors(revision_rel=0.05, revision_abs=1.0)
-    fc = racecast.forecast(csv_count(BASE), engine="fast", seed=3, draws=400, priors=priors, remaining={"late_mail": 0})
+    fc = racecast.forecast(
+        csv_count(BASE), engine="fast", seed=3, draws=400, priors=priors, remaining={"late_mail": 0}
+    )
     assert (fc.final_draws < fc.count.votes[-1]).any()  # revisions can lower a total
     assert (fc.final_draws >= 0).all()
     lost = fc.final_draws.copy()
