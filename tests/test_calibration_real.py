@@ -22,7 +22,9 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 # Final: A 120, B 80 (shares 0.6 / 0.4).  Release 1 counts 100 of 200 (50% outstanding),
 # release 2 counts 195 (2.5% outstanding).
-COUNT_CSV = "release,batch_type,A,B,outstanding_mixed\n1,mixed,60,40,100\n2,mixed,117,78,5\n3,mixed,120,80,0\n"
+COUNT_CSV = (
+    "release,batch_type,A,B,outstanding_mixed\n1,mixed,60,40,100\n2,mixed,117,78,5\n3,mixed,120,80,0\n"
+)
 
 # What the fake forecaster says after release k: P(A), then the (lower, upper) intervals of A and B,
 # and four simulated final counts (A, B).
@@ -111,7 +113,10 @@ def test_outcomes_and_margins_follow_the_rule():
     assert cal.final_margin(Seats(2), votes) == pytest.approx(0.1)
     measure = Threshold("2/3", yes="YES", no="NO")
     yes_no = pd.Series({"YES": 60.0, "NO": 40.0})
-    assert cal.outcomes(measure, yes_no).tolist() == [0, 1]  # 60% < 2/3: fails, so No's P(fail) event happened
+    assert cal.outcomes(measure, yes_no).tolist() == [
+        0,
+        1,
+    ]  # 60% < 2/3: fails, so No's P(fail) event happened
     assert cal.final_margin(measure, yes_no) == pytest.approx(2 * (2 / 3 - 0.6))
 
 

@@ -46,7 +46,6 @@ from .replay import replay
 
 __all__ = ["BallotReplay", "replay_ballot"]
 
-#: Status of a contest in [`BallotReplay.contests`][racecast.evaluation.ballot_replay.BallotReplay].
 STATUSES = {
     "scored": "replayed; its forecasts are in the rows",
     "uncontested": "no more candidates than winners: certain, not scored",
@@ -54,6 +53,8 @@ STATUSES = {
     "no forecast": "replayed, but no release had a forecast (see the message)",
     "error": "the replay failed; the message says why (the other contests are not affected)",
 }
+"""Each status of a contest in
+[`BallotReplay.contests`][racecast.evaluation.ballot_replay.BallotReplay], with its meaning."""
 
 
 @dataclass(frozen=True, eq=False)

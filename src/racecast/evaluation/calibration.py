@@ -72,23 +72,23 @@ __all__ = [
     "width_vs_coverage",
 ]
 
-#: Stages of the count: ``(label, lower edge, upper edge)`` of the share still outstanding.
 STAGES: tuple[tuple[str, float, float], ...] = (
     ("< 1%", -np.inf, 0.01),
     ("1-5%", 0.01, 0.05),
     ("5-20%", 0.05, 0.20),
     ("> 20%", 0.20, np.inf),
 )
-#: Bin edges of forecast probabilities in the
-#: [`reliability_table`][racecast.evaluation.calibration.reliability_table].
+"""Stages of the count: ``(label, lower edge, upper edge)`` of the share still outstanding."""
 PROBABILITY_BINS: tuple[float, ...] = (0.0, 0.01, 0.05, 0.2, 0.4, 0.6, 0.8, 0.95, 0.99, 1.0)
-#: Interval-width bin edges (share points, 0-1 scale) in
-#: [`width_vs_coverage`][racecast.evaluation.calibration.width_vs_coverage].
+"""Bin edges of forecast probabilities in the
+[`reliability_table`][racecast.evaluation.calibration.reliability_table]."""
 WIDTH_BINS: tuple[float, ...] = (0.0, 0.001, 0.005, 0.02, 0.05, np.inf)
-#: A contest is competitive when its final margin (see the module docstring) is below this.
+"""Interval-width bin edges (share points, 0-1 scale) in
+[`width_vs_coverage`][racecast.evaluation.calibration.width_vs_coverage]."""
 COMPETITIVE_MARGIN = 0.10
-#: Columns that identify one forecast among calibration rows (those present are used).
+"""A contest is competitive when its final margin (see the module docstring) is below this."""
 FORECAST_KEY: tuple[str, ...] = ("dataset", "contest", "release")
+"""Columns that identify one forecast among calibration rows (those present are used)."""
 
 _ROW_COLUMNS = ["contest", "release", "candidate", "probability", "outcome", "lower", "median", "upper"]
 _ROW_COLUMNS += ["final_share", "covered", "width", "pit", "outstanding", "stage", "margin", "rule"]
