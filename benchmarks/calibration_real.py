@@ -147,7 +147,14 @@ def build_tables(rows: pd.DataFrame, contests: pd.DataFrame) -> dict[str, dict[s
     add("nyt_states", ["state", *SUMMARY_HEAD], nyt, _summary_display(nyt, ["contest"]))
     ballot_rules = cal.summary(ballot, by="rule")
     add("ballot_rules", ["rule", *SUMMARY_HEAD], ballot_rules, _summary_display(ballot_rules, ["rule"]))
-    main = scored[scored["dataset"].isin([BALLOT, BALLOT_COMPETITIVE, NYT])]
+    add_binned(add, scored[scored["dataset"].isin([BALLOT, BALLOT_COMPETITIVE, NYT])])
+    add_wrong(add, rows)
+    add_status(add, contests)
+    return tables
+
+
+def add_binned(add: Callable[..., None], main: pd.DataFrame) -> None:
+    """The reliability, width-vs-coverage and PIT tables of the ballot and the NYT feed."""
     rel = cal.reliability_table(main, by="dataset")
     add(
         "reliability",
@@ -185,9 +192,6 @@ def build_tables(rows: pd.DataFrame, contests: pd.DataFrame) -> dict[str, dict[s
         pit,
         [[b, *(_f(v, 3) for v in r)] for b, r in wide.iterrows()],
     )
-    add_wrong(add, rows)
-    add_status(add, contests)
-    return tables
 
 
 def add_wrong(add: Callable[..., None], rows: pd.DataFrame) -> None:
