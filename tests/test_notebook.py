@@ -52,7 +52,8 @@ def _unescaped(html_text: str) -> list[str]:
 # ---------------------------------------------------------------------------
 def test_a_bundled_count_is_named_by_its_file_name_not_its_install_path(la):
     assert la.name == "la_mayor_2022_general.csv"
-    assert "/" not in repr(la) and "\\" not in repr(la)
+    assert "/" not in repr(la)
+    assert "\\" not in repr(la)
     assert "la_mayor_2022_general.csv" in repr(la)
 
 
@@ -90,12 +91,16 @@ def test_a_forecast_and_a_replay_carry_the_short_name(la, la_replay):
 # ---------------------------------------------------------------------------
 def test_a_count_shows_its_totals_and_status(la, toy):
     view = la._repr_html_()
-    assert "<table" in view and "Count la_mayor_2022_general.csv: 10 releases, 2 candidates" in view
-    assert "after release: 10" in view and "latest batch: late_mail" in view
+    assert "<table" in view
+    assert "Count la_mayor_2022_general.csv: 10 releases, 2 candidates" in view
+    assert "after release: 10" in view
+    assert "latest batch: late_mail" in view
     assert "outstanding ballots: late_mail 22,200, provisional 21,300" in view
     assert view.index("Karen Bass") < view.index("Rick Caruso")  # most votes first
     shown = toy._repr_html_()
-    assert "&lt;b&gt;Ann&lt;/b&gt;" in shown and "Bob &amp; Co" in shown and "&lt;toy&gt;.csv" in shown
+    assert "&lt;b&gt;Ann&lt;/b&gt;" in shown
+    assert "Bob &amp; Co" in shown
+    assert "&lt;toy&gt;.csv" in shown
     assert _unescaped(shown) == []
 
 
@@ -110,19 +115,25 @@ def test_a_forecast_shows_its_table_and_status(toy):
         "final_share_lower",
         "final_share_upper",
     ):
-        assert column in TABLE_COLUMNS and f"<th>{column}</th>" in view
-    assert "rule: plurality" in view and "engine: fast" in view and "interval: 90%" in view
-    assert "leader: &lt;b&gt;Ann&lt;/b&gt;" in view and "P(lead changes)" in view
+        assert column in TABLE_COLUMNS
+        assert f"<th>{column}</th>" in view
+    assert "rule: plurality" in view
+    assert "engine: fast" in view
+    assert "interval: 90%" in view
+    assert "leader: &lt;b&gt;Ann&lt;/b&gt;" in view
+    assert "P(lead changes)" in view
     assert _unescaped(view) == []
 
 
 def test_a_replay_shows_one_row_per_release_and_when_it_was_called(la_replay):
     view = la_replay._repr_html_()
     assert "Replay la_mayor_2022_general.csv by racecast: 7 forecasts of 9 releases" in view
-    assert "winner: Karen Bass" in view and "seed: 7" in view
+    assert "winner: Karen Bass" in view
+    assert "seed: 7" in view
     assert "P(winner) ≥ 0.95 from release:" in view
     assert view.count("<tr>") == 3 + len(la_replay.table)  # three header rows, one row per release
-    assert "win_probability" in view and "lead_change_probability" in view
+    assert "win_probability" in view
+    assert "lead_change_probability" in view
 
 
 def test_a_long_table_is_cut_and_says_how_many_rows_more():
@@ -130,7 +141,8 @@ def test_a_long_table_is_cut_and_says_how_many_rows_more():
 
     table = pd.DataFrame({"x": np.arange(HTML_ROWS + 5)})
     view = html_summary("t", {"<n>": "<v>"}, table)
-    assert "… 5 more rows" in view and "&lt;n&gt;: &lt;v&gt;" in view
+    assert "… 5 more rows" in view
+    assert "&lt;n&gt;: &lt;v&gt;" in view
 
 
 # ---------------------------------------------------------------------------
@@ -205,7 +217,8 @@ def test_the_bar_is_one_line_redrawn_in_place():
     for _ in range(3):
         bar.update()
     drawn = out.getvalue()
-    assert drawn.count("\n") == 1 and drawn.endswith("\n")
+    assert drawn.count("\n") == 1
+    assert drawn.endswith("\n")
     assert (
         drawn.rstrip()
         .split("\r")[-1]
@@ -243,9 +256,11 @@ def test_a_replay_warns_once_per_kind_and_keeps_every_message_in_its_notes(toy):
         warnings.simplefilter("always")
         rp = racecast.replay(toy, forecaster=_warns_every_release, progress=False)
     kinds = [w.category for w in caught]
-    assert kinds.count(_LeanWarning) == 1 and kinds.count(RacecastWarning) == 1
+    assert kinds.count(_LeanWarning) == 1
+    assert kinds.count(RacecastWarning) == 1
     lean = next(str(w.message) for w in caught if w.category is _LeanWarning)
-    assert "release 1 leans" in lean and "and 2 more in this replay" in lean
+    assert "release 1 leans" in lean
+    assert "and 2 more in this replay" in lean
     for release in rp.table.index:
         assert f"release {release} leans" in rp.table.loc[release, "note"]
 
