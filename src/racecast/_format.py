@@ -78,7 +78,7 @@ def thousands_separated(raw: object, *, whole: bool) -> bool:
     """Whether a cell is refused only because it is written with thousands separators (``1,234``)."""
     s = "" if raw is None else str(raw).strip()
     accepted = (_WHOLE_RE if whole else _DECIMAL_RE).fullmatch(s)
-    return not accepted and s[:1] not in "+-" and _THOUSANDS_RE.fullmatch(s) is not None
+    return not accepted and s[:1] not in "+-0" and _THOUSANDS_RE.fullmatch(s) is not None
 
 
 def decimal_value(raw: object) -> float | None:

@@ -42,6 +42,22 @@ _OUTSTANDING_WORDS = (
 )
 #: Vote shares written as ``52.345`` look like a thousands-separated ``52,345``: not called shares.
 _DOT_THOUSANDS = 3
+#: What a batch type's name is made of: a column ``<type>_remaining`` must contain one of these.
+_TYPE_WORDS = (
+    "mail",
+    "provisional",
+    "vote",
+    "election",
+    "early",
+    "late",
+    "absentee",
+    "person",
+    "vbm",
+    "drop",
+    "mixed",
+    "uocava",
+    "overseas",
+)
 
 
 def _other_outstanding_prefix(label: str) -> str | None:
@@ -50,7 +66,7 @@ def _other_outstanding_prefix(label: str) -> str | None:
         rest = None
         if label.startswith(word + "_"):
             rest = label[len(word) + 1 :]
-        elif label.endswith("_" + word):
+        elif label.endswith("_" + word) and any(w in label for w in _TYPE_WORDS):
             rest = label[: -len(word) - 1]
         if rest is not None:
             rest = rest.removeprefix("ballots_").removesuffix("_ballots")
@@ -112,7 +128,7 @@ def shares_problem(
         if v is not None and not v.is_integer()
     ]
     dotted = [cells[i][j].strip().split(".") for i, j in fractional]
-    if not fractional or all(len(d[0]) <= 3 and len(d[1]) == _DOT_THOUSANDS for d in dotted):
+    if not fractional or all(d[0][:1] not in ("", "0") and len(d[1]) == _DOT_THOUSANDS for d in dotted):
         return None
     sums = [sum(v for v in row if v is not None) for row in values if None not in row]
     about = next((t for t in (1.0, 100.0) if sums and all(abs(s - t) <= 0.02 * t for s in sums)), None)
