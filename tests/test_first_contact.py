@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import warnings
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -43,7 +44,9 @@ def test_votes_typed_per_release_are_one_error_asking_for_running_totals(la):
     with pytest.raises(CountFormatError, match="running totals") as err:
         _read(text)
     assert "cumulative votes" in err.value.reason
-    assert "goes down at 5 of 9 releases" in err.value.reason
+    down = int((np.diff(inc.sum(axis=1)) < 0).sum())
+    assert down > (len(inc) - 1) / 2  # the LA count typed per release goes down at most releases
+    assert f"goes down at {down} of {len(inc) - 1} releases" in err.value.reason
     assert err.value.row == 3  # the first release whose total went down
     assert err.value.source == "typed.csv"
 
