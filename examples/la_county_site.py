@@ -63,7 +63,7 @@ def screenshots(index: Path, images: Path) -> list[Path]:
                 if name == "contest":
                     tab.wait_for_selector("#chart-votes svg")
                 shot = images / f"live_report_{name}_{size}.png"
-                tab.screenshot(path=str(shot), full_page=True)
+                tab.screenshot(path=str(shot), full_page=(name, size) != ("index", "phone"))
                 written.append(shot)
             tab.close()
         browser.close()

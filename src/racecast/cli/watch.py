@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ import typer
 
 from ..ballot import Ballot
 from ..ballot_forecast import BallotForecast
-from ..errors import ForecastInputError, InputError
+from ..errors import ForecastInputError, InputError, RacecastWarning
 from ..io import read_ballot
 from ..settings import DEFAULT_DRAWS, DEFAULT_INTERVAL
 from ..site import write_site
@@ -113,7 +114,9 @@ class Watcher:
     def _forecast(self, ballot: Ballot, k: int) -> None:
         start = time.perf_counter()
         previous = self.forecasts[max(self.forecasts)] if self.forecasts else None
-        fc, band = self.plan.run(ballot, k)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RacecastWarning)
+            fc, band = self.plan.run(ballot, k)
         self.forecasts[k] = fc
         if band is not None:
             self.inner[k] = band
@@ -130,6 +133,8 @@ class Watcher:
         )
         for line in changes(previous, fc):
             say("changed", line)
+        for message in dict.fromkeys(str(w.message) for w in caught):
+            say("warning", message)
 
     def step(self, limit: int | None = None) -> int:
         """Look at the source once; forecast new releases (at most ``limit``); return how many."""

@@ -33,6 +33,9 @@ ASSETS = (
     "LICENSE-vega.txt",
 )
 
+#: Permissions of the files written (readable by everyone, as a web server needs).
+_MODE = 0o644
+
 
 def write_atomic(path: Path, data: str | bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
@@ -42,6 +45,7 @@ def write_atomic(path: Path, data: str | bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(raw)
+        os.chmod(tmp, _MODE)  # mkstemp makes the file private; a report is for reading
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -87,7 +91,7 @@ def write_site(
     timezone
         Zone the release times are shown in: an IANA name
         (``"America/Los_Angeles"`` shows ``Nov 10 16:23 PST``), a ``tzinfo``
-        (e.g. [`published_timezone`][racecast.site.build.published_timezone] of the
+        (e.g. [`published_timezone`][racecast.site.published_timezone] of the
         ballot's files), or ``None`` for UTC.
 
     Returns
