@@ -9,7 +9,6 @@ vega-embed scripts shipped in the site's ``assets`` folder.
 
 from __future__ import annotations
 
-import copy
 import math
 from functools import cache
 from typing import Any
@@ -135,7 +134,7 @@ def _plain(value: Any) -> Any:
 
 def with_rows(spec: dict[str, Any], rows: pd.DataFrame) -> dict[str, Any]:
     """A copy of ``spec`` holding ``rows`` as its data set (missing numbers as ``null``)."""
-    out = copy.deepcopy(spec)
+    out = dict(spec)  # the spec is shared (cached): only its top level is replaced
     records = [{k: _plain(v) for k, v in r.items()} for r in rows.to_dict(orient="records")]
     out["datasets"] = {"rows": records}
     return out

@@ -64,16 +64,16 @@ def _figure(name: str, caption: str, spec: dict[str, Any]) -> str:
 
 
 def _pwin_table(hist: pd.DataFrame, win_label: str) -> str:
-    wide = hist.pivot_table(
-        index=["release", "label"], columns="candidate", values="win_probability", sort=False
-    )
     cands = list(dict.fromkeys(hist["candidate"]))
+    by_release: dict[str, dict[str, float]] = {}
+    for label, cand, p in zip(hist["label"], hist["candidate"], hist["win_probability"], strict=True):
+        by_release.setdefault(str(label), {})[str(cand)] = float(p)
     head = "".join(f'<th scope="col">{e(c)}</th>' for c in cands)
     body = "\n".join(
         f'<tr><th scope="row">{e(label)}</th>'
-        + "".join(f'<td class="num">{fmt_p(r.get(c, float("nan")))}</td>' for c in cands)
+        + "".join(f'<td class="num">{fmt_p(ps.get(c, float("nan")))}</td>' for c in cands)
         + "</tr>"
-        for (_, label), r in wide.iterrows()
+        for label, ps in by_release.items()
     )
     return f"""<details><summary>{e(win_label)} after each release as a table</summary>
 <div class="scroll" tabindex="0" role="region" aria-label="{e(win_label)} by release">
