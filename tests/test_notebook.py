@@ -95,7 +95,8 @@ def test_a_count_shows_its_totals_and_status(la, toy):
     assert f"Count la_mayor_2022_general.csv: {len(la)} releases, 2 candidates" in view
     assert "after release: 16" in view
     assert "latest batch: late_mail" in view
-    assert "outstanding ballots: late_mail 22,200, provisional 21,300" in view
+    assert "outstanding ballots: late_mail 22,200, provisional 3,050" in la[:12]._repr_html_()
+    assert "outstanding ballots: late_mail 0, provisional 0" in view  # the certified count
     assert view.index("Karen Bass") < view.index("Rick Caruso")  # most votes first
     shown = toy._repr_html_()
     assert "&lt;b&gt;Ann&lt;/b&gt;" in shown
