@@ -127,7 +127,7 @@ def test_validate_reports_every_problem_with_row_and_column_and_exits_2(tmp_path
     ]
     assert len(lines) == len(expected) + 1
     for line, (row, what) in zip(lines, expected, strict=False):
-        assert f"{bad}, row {row}" in line, line
+        assert f"{bad.name}, row {row}" in line, line  # named by its file name, not its path
         assert what in line, line
     assert lines[-1].endswith("6 problem(s) found")
     assert result.stdout == ""
@@ -308,7 +308,7 @@ def test_forecast_of_a_bad_file_names_row_and_column(tmp_path):
     assert result.exit_code == EXIT_BAD_INPUT
     assert (
         result.stderr.strip()
-        == f"racecast: error: {p}, row 2, column 'B': votes must be a whole number, got 'x'"
+        == f"racecast: error: {p.name}, row 2, column 'B': votes must be a whole number, got 'x'"
     )
 
 

@@ -21,11 +21,13 @@ __all__ = [
     "OUTSTANDING_PREFIX",
     "RESERVED_COLUMNS",
     "TYPE_RE",
+    "decimal_value",
     "invisible",
     "parse_int",
     "parse_optional_number",
     "parse_released_at",
     "snake",
+    "thousands_separated",
 ]
 
 #: Columns with a fixed meaning; every other column is a candidate.
@@ -70,6 +72,19 @@ def invisible(text: str) -> str | None:
         if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp"):
             return ch
     return None
+
+
+def thousands_separated(raw: object, *, whole: bool) -> bool:
+    """Whether a cell is refused only because it is written with thousands separators (``1,234``)."""
+    s = "" if raw is None else str(raw).strip()
+    accepted = (_WHOLE_RE if whole else _DECIMAL_RE).fullmatch(s)
+    return not accepted and s[:1] not in "+-0" and _THOUSANDS_RE.fullmatch(s) is not None
+
+
+def decimal_value(raw: object) -> float | None:
+    """The value of a plain decimal cell (``52.3``, ``0.48``, ``12``), else ``None``."""
+    s = "" if raw is None else str(raw).strip()
+    return float(s) if _DECIMAL_RE.fullmatch(s) else None
 
 
 def _number_problem(s: str, raw: object, *, what: str, whole: bool) -> str:

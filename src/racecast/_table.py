@@ -36,6 +36,15 @@ from ._format import (
     parse_released_at,
     snake,
 )
+from ._mistakes import (
+    check_candidate_name,
+    has_separators,
+    per_release_problem,
+    percent_rows_problem,
+    separator_cells,
+    shares_problem,
+    thousands_problem,
+)
 from .errors import CorrectionWarning, CountFormatError
 
 __all__ = ["CountFields", "fields_from_rows", "validate_table"]
@@ -116,30 +125,7 @@ def _check_header(header: Sequence[str], name: str) -> None:
         )
     for h in header:
         if h not in RESERVED_COLUMNS and not h.startswith(OUTSTANDING_PREFIX):
-            _check_candidate_name(h, name)
-
-
-def _check_candidate_name(h: str, name: str) -> None:
-    """A candidate column must not look like a reserved or outstanding column spelt differently."""
-    label = snake(h)
-    if label in RESERVED_COLUMNS:
-        raise CountFormatError(
-            f"looks like the reserved column {label!r} but is spelt differently, so it would be read as a "
-            f"candidate; rename it to {label!r} (reserved names are lower-case, exactly as in the data "
-            "format)",
-            source=name,
-            row=1,
-            column=h,
-        )
-    if label.startswith("outstanding") and label != "outstanding":
-        rest = label[len("outstanding") :].strip("_") or "late_mail"
-        raise CountFormatError(
-            f"looks like an outstanding-ballot column, which would be read as a candidate; name it "
-            f"{OUTSTANDING_PREFIX + rest!r}",
-            source=name,
-            row=1,
-            column=h,
-        )
+            check_candidate_name(h, name)
 
 
 def _layout(header: list[str], name: str, *, has_rows: bool) -> _Layout:
@@ -301,8 +287,14 @@ def validate_table(
         lay = _layout(names, name, has_rows=bool(rows))
     except CountFormatError as exc:
         return None, [exc]
+    whole = [(i, r) for i, r in enumerate(rows) if len(r) == len(names)]
+    cells = [[str(r[lay.index[c]] or "") for c in lay.candidates] for _, r in whole]
+    shares = shares_problem(cells, [at_line[i] for i, _ in whole], lay.candidates, name)
+    if shares is not None:
+        return None, [shares]
     acc = _Releases()
     problems: list[CountFormatError] = []
+    separators: list[tuple[int, str, str]] | None = None
     for row, line in zip(rows, at_line, strict=False):
         if len(problems) >= limit:
             break
@@ -317,10 +309,23 @@ def validate_table(
             )
             continue
         cell = {h: ("" if row[j] is None else str(row[j])) for h, j in lay.index.items()}
-        problems.extend(_add_row(cell, line, lay, acc, name))
+        for problem in _add_row(cell, line, lay, acc, name):
+            if has_separators(
+                problem.column, cell.get(problem.column or ""), lay.candidates, lay.outstanding
+            ):
+                if separators is not None:
+                    continue  # reported once, with the count of such cells
+                separators = separator_cells(rows, at_line, lay.index, lay.candidates, lay.outstanding)
+                problem = thousands_problem(problem, separators)
+            problems.append(problem)
     if problems:
         return None, problems[:limit]
-    return _fields(lay, acc, name), []
+    fields = _fields(lay, acc, name)
+    votes = fields["votes"]
+    mistake = percent_rows_problem(votes, acc.lines, lay.candidates, name) or per_release_problem(
+        votes, acc.lines, name
+    )
+    return (None, [mistake]) if mistake is not None else (fields, [])
 
 
 def _fields(lay: _Layout, acc: _Releases, name: str) -> CountFields:

@@ -21,23 +21,19 @@ A contest with no more candidates than winners is *uncontested*.
 from __future__ import annotations
 
 import difflib
-import html
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ._format import OUTSTANDING_PREFIX
+from ._html import html_summary
 from .count import Count
 from .rules import Majority, Plurality, Rule, Seats, Threshold, TopTwo
 
 __all__ = ["Ballot", "infer_rule"]
-
-#: Rows shown by the notebook view (``_repr_html_``) of a ballot or a ballot forecast.
-HTML_ROWS = 20
 
 
 def winners(rule: Rule) -> int | None:
@@ -347,12 +343,3 @@ class Ballot:
             f"Ballot {self.name}: {len(self)} releases, {self._span()}, as of release {self.release_ids[-1]}"
         )
         return html_summary(title, counts, self.overview())
-
-
-def html_summary(title: str, counts: Mapping[str, Any], table: pd.DataFrame) -> str:
-    """A compact notebook view: a title, counts as ``name: n`` and the first rows of a table."""
-    shown = " · ".join(f"{html.escape(str(k))}: {v}" for k, v in counts.items())
-    more = len(table) - HTML_ROWS
-    body = table.head(HTML_ROWS).to_html(float_format=lambda x: f"{x:.3f}", na_rep="", border=0)
-    tail = f"<p>… {more} more rows</p>" if more > 0 else ""
-    return f"<div><p><strong>{html.escape(title)}</strong><br>{shown}</p>{body}{tail}</div>"

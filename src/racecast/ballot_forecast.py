@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .ballot import Ballot, html_summary, is_uncontested, rule_label, winners
+from ._html import html_summary
+from .ballot import Ballot, is_uncontested, rule_label, winners
 from .errors import ForecastInputError, RacecastWarning
 from .parallel import COLUMNS, ContestOutcome, run_contests
 from .rules import Majority, Rule, Threshold, resolve_rule

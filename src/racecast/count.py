@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ._format import MAX_NUMBER, OUTSTANDING_PREFIX, RESERVED_COLUMNS
+from ._html import html_summary
 from ._tidy import fields_from_frame
 
 __all__ = ["MAX_NUMBER", "OUTSTANDING_PREFIX", "RESERVED_COLUMNS", "Count"]
@@ -114,6 +115,36 @@ class Count:
             f"<Count {self.name!r}: {len(self)} releases, {len(self.candidates)} candidates, "
             f"types {list(self.batch_types)}; totals {top}>"
         )
+
+    def _status(self) -> dict[str, str]:
+        """The one-line status of the notebook view: where the count stands and what is left."""
+        at = self.released_at.iloc[-1]
+        left = ", ".join(f"{t} {a:,.0f}" for t, (a, _) in self.latest_outstanding().items()) or "not reported"
+        status = {
+            "after release": f"{self.release_ids[-1]}"
+            + ("" if pd.isna(at) else f" ({at:%Y-%m-%d %H:%M} UTC)"),
+            "latest batch": self.release_batch_types[-1],
+            f"outstanding {self.outstanding_unit}": left,
+        }
+        if self.corrections:
+            status["corrections at releases"] = ", ".join(map(str, self.corrections))
+        return status
+
+    def _repr_html_(self) -> str:
+        totals = self.totals
+        counted = int(totals.sum())
+        table = pd.DataFrame(
+            {
+                "votes": totals,
+                "share": totals / counted if counted else np.nan,
+                "last release": self.increments.iloc[-1],
+            }
+        ).sort_values("votes", ascending=False, kind="stable")
+        title = (
+            f"Count {self.name}: {len(self)} releases, {self.n_candidates} candidates, "
+            f"{counted:,} votes counted"
+        )
+        return html_summary(title, self._status(), table)
 
     @property
     def n_candidates(self) -> int:

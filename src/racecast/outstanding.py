@@ -24,6 +24,7 @@ caller warns).
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -234,6 +235,14 @@ def check_remaining(count: Count, remaining: Mapping[str, float] | None) -> None
                 f"remaining: {t!r} is not a batch type; types are snake_case labels"
                 + (f" (did you mean {guess!r}?)" if TYPE_RE.match(guess) else "")
                 + f"; the count has {list(count.batch_types)}"
+            )
+    for t in remaining or {}:
+        close = difflib.get_close_matches(t, [b for b in count.batch_types if b != t], n=1, cutoff=0.8)
+        if t not in count.batch_types and close:
+            raise ForecastInputError(
+                f"remaining: {count.name} has no batch type {t!r}; did you mean {close[0]!r}? "
+                f"(its types are {list(count.batch_types)}; a type it has not seen yet needs a name "
+                "that is not a near-miss of these)"
             )
     amounts = {t: a for t, (a, _) in count.latest_outstanding().items()}
     for t, amount in (remaining or {}).items():

@@ -15,18 +15,18 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import sys
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Literal, TextIO
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from ._progress import ProgressBar
 from .count import Count
 from .errors import ForecastInputError, RacecastWarning
 from .pipeline import forecast
@@ -166,32 +166,6 @@ def _backend(
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-class _Progress:
-    """A one-line text progress bar on a stream (stderr by default)."""
-
-    def __init__(self, total: int, enabled: bool, label: str = "forecast_many", stream: TextIO | None = None):
-        self.total, self.done, self.enabled, self.label = total, 0, enabled and total > 0, label
-        self.stream = stream if stream is not None else sys.stderr
-        self.start = time.perf_counter()
-        self._draw()
-
-    def update(self, n: int) -> None:
-        self.done += n
-        self._draw()
-
-    def _draw(self) -> None:
-        if not self.enabled:
-            return
-        width = 30
-        filled = int(width * self.done / self.total)
-        elapsed = time.perf_counter() - self.start
-        bar = "#" * filled + "-" * (width - filled)
-        self.stream.write(f"\r{self.label} [{bar}] {self.done}/{self.total} contests, {elapsed:.1f} s")
-        if self.done >= self.total:
-            self.stream.write("\n")
-        self.stream.flush()
-
-
 def _named(counts: Mapping[str, Count] | Iterable[Count]) -> list[tuple[str, Count]]:
     if isinstance(counts, Mapping):
         items = [(str(k), v) for k, v in counts.items()]
@@ -249,7 +223,8 @@ def forecast_many(
         Any ``concurrent.futures.Executor`` to run the contests on (it is not shut
         down here); instead of ``processes`` and ``client``.
     progress
-        Show a progress bar on stderr.
+        Show a progress bar on stderr (one line redrawn in place, in a terminal
+        or a Jupyter notebook).
     errors
         ``"raise"`` (default): a contest that fails stops the run with its error,
         noting which contest it was.  ``"record"``: the contest gets one row with
@@ -315,7 +290,7 @@ def run_contests(
     seeds = np.random.SeedSequence(seed).generate_state(len(contests), dtype=np.uint32)
     tasks = [_Task(i, n, c, int(s), r) for i, ((n, c, r), s) in enumerate(zip(contests, seeds, strict=True))]
     progress = options["progress"]
-    bar = _Progress(len(tasks), bool(progress), progress if isinstance(progress, str) else "forecast_many")
+    bar = ProgressBar(len(tasks), bool(progress), progress if isinstance(progress, str) else "forecast_many")
     with _backend(options["processes"], options["client"], options["executor"], len(tasks)) as backend:
         outcomes = _run(backend, tasks, kwargs, bar, options["chunksize"], options["errors"])
     return sorted(outcomes, key=lambda o: o.position)
@@ -338,7 +313,7 @@ def _run(
     backend: _Backend,
     tasks: list[_Task],
     kwargs: dict[str, Any],
-    bar: _Progress,
+    bar: ProgressBar,
     chunksize: int | None,
     errors: str,
 ) -> list[ContestOutcome]:

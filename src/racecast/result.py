@@ -21,6 +21,7 @@ import pandas as pd
 from . import idata as _idata
 from . import plot as _plot
 from . import report
+from ._html import html_summary
 from .count import Count
 from .errors import InternalError
 from .model import Posterior
@@ -220,6 +221,25 @@ class Forecast:
 
     def __str__(self) -> str:
         return self.summary()
+
+    def _repr_html_(self) -> str:
+        table = report.forecast_table(self).set_index("candidate")
+        cols = ["votes", "win_probability", "final_share_median", "final_share_lower", "final_share_upper"]
+        shown = table[cols].sort_values("win_probability", ascending=False, kind="stable")
+        at = self.count.released_at.iloc[-1]
+        when = "" if pd.isna(at) else f" ({at:%Y-%m-%d %H:%M} UTC)"
+        status = {
+            "rule": self.rule.name,
+            "engine": self.settings.get("engine"),
+            "leader": self.leader,
+            "P(lead changes)": f"{self.lead_change_probability:.3f}",
+            "outstanding": report.outstanding_text(self.remaining),
+            "interval": f"{round(self.interval * 100)}%",
+        }
+        if self.warnings:
+            status["warnings"] = str(len(self.warnings))
+        title = f"Forecast {self.count.name} after release {self.count.release_ids[-1]}{when}"
+        return html_summary(title, status, shown)
 
 
 def read_forecast(path: str | os.PathLike[str]) -> Forecast:

@@ -8,9 +8,11 @@ import typer
 
 from .._version import __version__
 from ._output import EXIT_OK
+from .ballot import ballot_command
 from .forecast import forecast_command
 from .replay import replay_command
 from .validate import validate_command
+from .watch import watch_command
 
 __all__ = ["app", "main"]
 
@@ -50,6 +52,8 @@ def _main(
 app.command("forecast")(forecast_command)
 app.command("replay")(replay_command)
 app.command("validate")(validate_command)
+app.command("ballot")(ballot_command)
+app.command("watch")(watch_command)
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from .._format import TYPE_RE, snake
 from ..count import Count
 from ..errors import ForecastInputError
 from ..settings import DEFAULT_ENGINE
@@ -83,19 +84,38 @@ _REMAINING_RE = re.compile(r"^\s*([A-Za-z0-9_]+)\s*=\s*(.+?)\s*$")
 
 
 def parse_remaining(values: list[str] | None) -> dict[str, float] | None:
-    """``["late_mail=331_000", ...]`` as ``{"late_mail": 331000.0, ...}`` (``None`` when not given)."""
+    """``["late_mail=331_000", ...]`` as ``{"late_mail": 331000.0, ...}`` (``None`` when not given).
+
+    A type the count does not have but nearly does (``late_mial``) is refused by
+    the forecast, with the type it probably means.
+    """
     if not values:
         return None
     out: dict[str, float] = {}
     for raw in values:
         m = _REMAINING_RE.match(raw)
         if not m:
-            raise ForecastInputError(f"--remaining expects TYPE=N (e.g. late_mail=331000), got {raw!r}")
+            label, _, amount = raw.partition("=")
+            guess = snake(label)
+            hint = (
+                f" (did you mean {guess}={amount.strip()}?)"
+                if amount.strip() and TYPE_RE.match(guess)
+                else ""
+            )
+            raise ForecastInputError(f"--remaining expects TYPE=N (e.g. late_mail=331000), got {raw!r}{hint}")
         t, n = m.group(1), m.group(2).replace("_", "")
         try:
             val = float(n)
         except ValueError:
-            raise ForecastInputError(f"--remaining {t}: N must be a number, got {m.group(2)!r}") from None
+            digits = re.sub(r"[,.' ]", "", n)
+            hint = (
+                f" (write it without thousands separators: {t}={digits} or {t}={int(digits):_})"
+                if digits.isdigit() and digits != n
+                else ""
+            )
+            raise ForecastInputError(
+                f"--remaining {t}: N must be a number, got {m.group(2)!r}{hint}"
+            ) from None
         if t in out:
             raise ForecastInputError(f"--remaining gives {t!r} twice")
         out[t] = val

@@ -30,10 +30,8 @@ Examples
 
 from __future__ import annotations
 
-import sys
 import warnings
-from collections.abc import Callable, Hashable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,22 +39,19 @@ import numpy as np
 import pandas as pd
 
 from .. import plot as _plot
+from .._html import html_summary
+from .._progress import ProgressBar, shows_progress
 from ..count import Count
 from ..errors import ForecastInputError
 from ..pipeline import forecast as _forecast
-from ..report import TABLE_COLUMNS
-from ..result import Forecast
 from ..settings import DEFAULT_ENGINE, Engine
+from ._replay_table import release_row, tidy_table, wide_table
 from .baselines import BASELINES
 from .metrics import LOG_LOSS_CLIP, time_to_call, winner_of
 from .scoring import Score, score_forecasts
 
 __all__ = ["Replay", "replay"]
 
-#: The per-candidate quantities of a replay row: the forecast table's probability and final-share columns.
-CANDIDATE_QUANTITIES = tuple(
-    c for c in TABLE_COLUMNS if c == "win_probability" or c.startswith("final_share_")
-)
 _SEED_BITS = 2**63 - 1
 
 
@@ -153,14 +148,53 @@ class Replay:
         >>> racecast.replay(count, seed=1, progress=False).called_at(0.95).year
         2022
         """
-        rows = self.forecast_rows
-        if len(rows) == 0:
-            return None
-        k = time_to_call(self.table.loc[rows, ("win_probability", self.winner)], threshold=threshold)
+        k = self._called_release(threshold)
         if k is None:
             return None
         ts = self.table.loc[k, "released_at"]
         return None if pd.isna(ts) else pd.Timestamp(ts)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The replay as a tidy long table, one row per (release, candidate).
+
+        Columns (``TIDY_COLUMNS``): ``contest``, ``as_of_release`` (the release the
+        forecast was made after), ``released_at``, ``batch_type``, ``candidate``,
+        ``votes`` (counted then), ``win_probability``, ``final_share_median``,
+        ``final_share_lower``, ``final_share_upper``, ``leader`` (whether the
+        candidate led then), ``lead`` (the leader's votes minus the runner-up's),
+        ``lead_change_probability`` and ``note`` -- named as in a forecast's table
+        ([`TABLE_COLUMNS`][racecast.report.TABLE_COLUMNS]), so replays, forecasts
+        and [`forecast_many`][racecast.forecast_many] rows stack with ``pandas.concat``.
+
+        Examples
+        --------
+        >>> import racecast
+        >>> count = racecast.read_count(racecast.example_path("la_mayor_2022_general"))
+        >>> tidy = racecast.replay(count, forecaster="counted_split", progress=False).to_frame()
+        >>> tidy.loc[tidy["as_of_release"] == 3, ["candidate", "votes", "leader"]].values.tolist()
+        [['Karen Bass', 240194, False], ['Rick Caruso', 252476, True]]
+        """
+        return tidy_table(self.table, self.count)
+
+    def _called_release(self, threshold: float) -> Any:
+        rows = self.forecast_rows
+        if len(rows) == 0:
+            return None
+        return time_to_call(self.table.loc[rows, ("win_probability", self.winner)], threshold=threshold)
+
+    def _repr_html_(self) -> str:
+        called = self._called_release(0.95)
+        status = {
+            "winner": self.winner,
+            "P(winner) ≥ 0.95 from release": "never" if called is None else called,
+            "seed": self.settings.get("seed"),
+        }
+        shown = ["released_at", "batch_type", "leader", "lead", "win_probability", "lead_change_probability"]
+        title = (
+            f"Replay {self.count.name} by {self.forecaster}: {len(self.forecast_rows)} forecasts "
+            f"of {len(self.table)} releases"
+        )
+        return html_summary(title, status, self.table[shown])
 
     def plot(self, **kwargs: Any) -> Any:
         """Win probability per release, with the running lead underneath.
@@ -206,65 +240,10 @@ def _final_votes(count: Count, final: Mapping[str, float] | pd.Series | None) ->
     return s.rename("final_votes")
 
 
-@contextmanager
-def _progress(total: int, label: str, enabled: bool | None) -> Iterator[Callable[[], None]]:
-    """A rich progress bar's ``advance`` when enabled (default: when stderr is a terminal), else a no-op."""
-    if not (sys.stderr.isatty() if enabled is None else enabled):
-        yield lambda: None
-        return
-    from rich.progress import Progress
-
-    with Progress(transient=True) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda: bar.advance(task)
-
-
 def _release_seed(entropy: int, k: int) -> int:
     """The integer seed of release ``k``'s forecast: a function of the replay's seed and ``k`` only."""
     state = np.random.SeedSequence(entropy, spawn_key=(k,)).generate_state(1, np.uint64)[0]
     return int(state) & _SEED_BITS
-
-
-def _candidate_table(fc: Any, cands: list[str]) -> pd.DataFrame:
-    """The forecast's per-candidate quantities, named as in the report's forecast table.
-
-    A racecast [`Forecast`][racecast.Forecast] is read off
-    [`Forecast.table`][racecast.Forecast.table]; a baseline (or any object with
-    ``win_probability`` and ``final_share``) is put under the same names.
-    """
-    if isinstance(fc, Forecast):
-        table = fc.table().set_index("candidate")
-    else:
-        table = fc.final_share.add_prefix("final_share_")
-        table["win_probability"] = fc.win_probability
-    return table.reindex(cands)[list(CANDIDATE_QUANTITIES)].astype(float)
-
-
-def _row(sub: Count, fc: Any, notes: list[str]) -> dict[tuple[str, str], Any]:
-    """One row of the replay table: the count after release ``k`` and the forecast made from it."""
-    cands = list(sub.candidates)
-    votes = sub.votes[-1]
-    order = np.argsort(-votes, kind="stable")
-    leader, lead = cands[int(order[0])], int(votes[order[0]] - votes[order[1]])
-    row: dict[tuple[str, str], Any] = {
-        ("released_at", ""): sub.released_at.iloc[-1],
-        ("batch_type", ""): sub.release_batch_types[-1],
-        ("leader", ""): leader,
-        ("lead", ""): lead,
-    }
-    if fc is None:
-        row.update({(q, c): np.nan for q in CANDIDATE_QUANTITIES for c in cands})
-        row[("lead_change_probability", "")] = np.nan
-        row[("note", "")] = "; ".join(notes)
-        return row
-    table = _candidate_table(fc, cands)
-    row.update({(q, c): float(table.loc[c, q]) for q in CANDIDATE_QUANTITIES for c in cands})
-    lcp = getattr(fc, "lead_change_probability", None)  # racecast's, whatever the rule
-    row[("lead_change_probability", "")] = (
-        1.0 - float(table.loc[leader, "win_probability"]) if lcp is None else float(lcp)
-    )
-    row[("note", "")] = "; ".join([f"forecast: {leader} leads by {lead:,}", *notes])
-    return row
 
 
 def _forecast_release(
@@ -293,15 +272,6 @@ def _warn_once(caught: dict[type[Warning], list[str]]) -> None:
             else ""
         )
         warnings.warn(f"{messages[0]}{more}", category, stacklevel=3)
-
-
-def _table(rows: list[dict[tuple[str, str], Any]], releases: np.ndarray, cands: list[str]) -> pd.DataFrame:
-    cols = [("released_at", ""), ("batch_type", ""), ("leader", ""), ("lead", "")]
-    cols += [(q, c) for q in CANDIDATE_QUANTITIES for c in cands]
-    cols += [("lead_change_probability", ""), ("note", "")]
-    table = pd.DataFrame(rows, index=pd.Index(releases, name="release"))[cols]
-    table.columns = pd.MultiIndex.from_tuples(cols, names=["quantity", "candidate"])
-    return table
 
 
 def replay(
@@ -336,7 +306,8 @@ def replay(
         Engine of racecast's forecasts (default: ``settings.DEFAULT_ENGINE``, as for
         [`forecast`][racecast.forecast]); not passed to baselines or callables.
     progress
-        Show a progress bar (rich); default: when stderr is a terminal.
+        Show a progress bar on stderr; default: when stderr is a terminal or a
+        Jupyter notebook's output (the bar is one line redrawn in place).
     **forecast_kwargs
         Passed to every forecast (e.g. ``draws``, ``interval``).  ``remaining`` is
         refused: an override would apply one later estimate to every release.
@@ -374,15 +345,17 @@ def replay(
     rows: list[dict[tuple[str, str], Any]] = []
     fcs: list[Any] = []
     caught: dict[type[Warning], list[str]] = {}
-    with _progress(len(count) - 1, f"replaying {count.name} ({name})", progress) as advance:
-        for k in range(1, len(count)):
-            sub = count[:k]
-            fc, notes = _forecast_release(fn, sub, {**kwargs, "seed": _release_seed(entropy, k)}, caught)
-            rows.append(_row(sub, fc, notes))
-            fcs.append(fc)
-            advance()
+    bar = ProgressBar(
+        len(count) - 1, shows_progress(progress), f"replaying {count.name} ({name})", "releases"
+    )
+    for k in range(1, len(count)):
+        sub = count[:k]
+        fc, notes = _forecast_release(fn, sub, {**kwargs, "seed": _release_seed(entropy, k)}, caught)
+        rows.append(release_row(sub, fc, notes))
+        fcs.append(fc)
+        bar.update()
     _warn_once(caught)
-    table = _table(rows, count.release_ids[: len(count) - 1], list(count.candidates))
+    table = wide_table(rows, count.release_ids[: len(count) - 1], list(count.candidates))
     return Replay(
         count=count,
         final_votes=final_votes,

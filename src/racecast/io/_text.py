@@ -11,7 +11,7 @@ from typing import IO
 
 from ..errors import CountFormatError
 
-__all__ = ["csv_records", "decode", "read_bytes", "read_text"]
+__all__ = ["csv_records", "decode", "read_bytes", "read_text", "short_name"]
 
 
 def read_bytes(path: Path, label: str, *, kind: str = "file") -> bytes:
@@ -22,7 +22,8 @@ def read_bytes(path: Path, label: str, *, kind: str = "file") -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        raise CountFormatError("file not found", source=label) from None
+        looked = "" if str(path) == label else f" (looked for {path})"
+        raise CountFormatError(f"file not found{looked}", source=label) from None
     except IsADirectoryError:
         raise CountFormatError(f"is a directory, not a {kind}", source=label) from None
     except (OSError, ValueError) as exc:
@@ -46,10 +47,35 @@ def decode(raw: bytes, label: str) -> str:
         ) from None
 
 
+def short_name(path_or_buffer: object) -> str | None:
+    """The file name of a path or of an open file (``None`` for a buffer without one).
+
+    A count is named by its file, never by where it was installed:
+    ``.../racecast/data/la_mayor_2022_general.csv`` is ``la_mayor_2022_general.csv``.
+    """
+    where = path_or_buffer if isinstance(path_or_buffer, (str, os.PathLike)) else None
+    if where is None:
+        where = getattr(path_or_buffer, "name", None)
+    if not isinstance(where, (str, os.PathLike)) or str(where) == "":
+        return None
+    return Path(where).name or str(where)
+
+
 def read_text(
-    path_or_buffer: str | os.PathLike[str] | IO[str], *, name: str | None, reader: str, kind: str
+    path_or_buffer: str | os.PathLike[str] | IO[str],
+    *,
+    name: str | None,
+    reader: str,
+    kind: str,
+    full_path: bool = True,
 ) -> tuple[str, str]:
-    """The text of a path or an open buffer, and the label that names it in messages."""
+    """The text of a path or an open buffer, and the label that names it in messages.
+
+    The label is ``name`` when given, else the path as given (``full_path``) or
+    its file name (see [`short_name`][racecast.io._text.short_name]).
+    """
+    if not name and not full_path:
+        name = short_name(path_or_buffer)
     if isinstance(path_or_buffer, (str, os.PathLike)):
         label = name or str(Path(path_or_buffer))
         if isinstance(path_or_buffer, str) and "\n" in path_or_buffer:

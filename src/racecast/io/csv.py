@@ -27,7 +27,8 @@ def read_count(path_or_buffer: str | os.PathLike[str] | IO[str], *, name: str | 
     path_or_buffer
         A path, or an open text buffer.
     name
-        Name used in error messages (defaults to the file name).
+        The count's name, used in its messages and views (default: the file
+        name, e.g. ``la_mayor_2022_general.csv``, never the folder it is in).
 
     Returns
     -------
@@ -51,7 +52,9 @@ def read_count(path_or_buffer: str | os.PathLike[str] | IO[str], *, name: str | 
     >>> count.batch_types
     ('early_mail', 'vote_center', 'late_mail', 'provisional')
     """
-    text, label = read_text(path_or_buffer, name=name, reader="read_count", kind="count file")
+    text, label = read_text(
+        path_or_buffer, name=name, reader="read_count", kind="count file", full_path=False
+    )
     header, rows, lines = _csv_table(text, label)
     return Count(**fields_from_rows(header, rows, name=label, lines=lines))
 
@@ -79,7 +82,9 @@ def count_problems(
         one listed: nothing after it can be checked.
     """
     try:
-        text, label = read_text(Path(path), name=None, reader="count_problems", kind="count file")
+        text, label = read_text(
+            Path(path), name=None, reader="count_problems", kind="count file", full_path=False
+        )
         header, rows, lines = _csv_table(text, label)
     except CountFormatError as exc:
         return None, [exc]
