@@ -62,12 +62,10 @@ __all__ = [
     "score_releases",
 ]
 
-#: Weight of the uniform guard in each release's predictive density of the margin.
 GUARD = 1e-3
-#: Smallest kernel bandwidth, in margin units (0.0001 = 0.01 points).
+"""Weight of the uniform guard in each release's predictive density of the margin."""
 MIN_BANDWIDTH = 1e-4
-#: Values tried for each hyper-parameter (``None``/0 turns a term off); ``outstanding_sd``
-#: is the relative sd of outstanding estimates ([`forecast`][racecast.forecast]'s argument).
+"""Smallest kernel bandwidth, in margin units (0.0001 = 0.01 points)."""
 GRID: dict[str, tuple[float | None, ...]] = {
     "remainder_sd": (None, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6),
     "revision_rel": (None, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2),
@@ -77,6 +75,8 @@ GRID: dict[str, tuple[float | None, ...]] = {
     "unseen_type_floor": (None, 0.1, 0.2, 0.3, 0.45, 0.6),
     "unseen_type_df": (None, 8.0, 4.0, 3.0),
 }
+"""Values tried for each hyper-parameter (``None``/0 turns a term off); ``outstanding_sd``
+is the relative sd of outstanding estimates ([`forecast`][racecast.forecast]'s argument)."""
 
 
 @dataclass(frozen=True, eq=False)

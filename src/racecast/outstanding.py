@@ -18,7 +18,7 @@ ballots when reported, else their votes at the votes-per-ballot ratio; contest v
 for a count without ``ballots_counted``) is subtracted, at most down to zero, the
 ``source`` column says so, ``published`` keeps the estimate as published (the
 simulation widens the uncertainty of what is left accordingly,
-[`RemainingSpec`][racecast.simulate.RemainingSpec]) and the returned notes say so (the
+`racecast.simulate.RemainingSpec`) and the returned notes say so (the
 caller warns).
 """
 
