@@ -30,6 +30,7 @@ from ._progress import ProgressBar
 from .count import Count
 from .errors import ForecastInputError, RacecastWarning
 from .pipeline import forecast
+from .report import candidate_columns
 from .settings import DEFAULT_ENGINE, Engine, ForecastSettings, NutsSettings
 
 __all__ = ["COLUMNS", "ContestOutcome", "forecast_many", "run_contests"]
@@ -89,9 +90,12 @@ def _run_one(task: _Task, kwargs: dict[str, Any]) -> ContestOutcome:
         except Exception as exc:  # reported per contest (errors="record") or re-raised
             return ContestOutcome(task.position, task.name, [], [], exc)
     seconds = time.perf_counter() - start
-    table = fc.table().assign(contest=task.name)[list(_FROM_TABLE)]
-    table = table.assign(releases=len(task.count), seconds=seconds, error=None)
-    rows = table.to_dict("records")
+    columns = candidate_columns(fc)
+    extra = {"contest": task.name, "releases": len(task.count), "seconds": seconds, "error": None}
+    rows = [
+        {k: extra[k] if k in extra else columns[k][i] for k in (*_FROM_TABLE, *COLUMNS[-3:])}
+        for i in range(len(columns["candidate"]))
+    ]
     caught_warnings = [(w.category, str(w.message)) for w in caught]
     return ContestOutcome(task.position, task.name, rows, caught_warnings, None)
 
