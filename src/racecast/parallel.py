@@ -235,7 +235,8 @@ def forecast_many(
         the error message in ``error`` (and ``NaN`` numbers), the others go on,
         and a warning says how many failed.
     chunksize
-        Contests sent to a worker at a time (default: about four chunks per worker).
+        Contests sent to a worker at a time (default: about sixteen chunks per worker, so that
+        workers finish together).
     **forecast_kwargs
         Passed to [`forecast`][racecast.forecast] for every contest (``draws``,
         ``rule``, ``interval``, ``outstanding_sd``, ``priors``, ``nuts``, ...).  On
@@ -324,13 +325,14 @@ def _run(
     """Every contest's outcome, chunks submitted to the backend's executor as workers free up.
 
     In this process one contest runs at a time (so a failure stops the run at
-    once); elsewhere each worker gets about four chunks and two are kept in flight
+    once); elsewhere each worker gets about sixteen chunks (small ones, so that no worker
+    is left with a long tail) and two are kept in flight
     per worker, NUTS running one chain at a time.
     """
     if backend.in_process:
         size, window = 1, 1
     else:
-        size = chunksize or max(1, int(np.ceil(len(tasks) / (4 * backend.workers))))
+        size = chunksize or max(1, int(np.ceil(len(tasks) / (16 * backend.workers))))
         window = 2 * backend.workers
         kwargs = {**kwargs, "nuts": _one_nuts_core(kwargs.get("nuts"))}
     chunks = _chunks(tasks, size)
