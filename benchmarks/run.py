@@ -20,7 +20,11 @@ minutes, so it runs ``--baseline-runs`` times (1 by default) and rows about many
 extrapolate its per-contest time; the table says so.
 
 The NYT 2020 row reads the third-party feed in place from ``../shared/data/nyt2020`` next
-to the repository (never copied into it); the row is skipped, with a message, when absent.
+to the repository (never copied into it), and the whole-ballot rows the LA County 2022 ballot
+from ``../shared/data/la_county_2022``; each row is skipped, with a message, when absent.
+
+``--only ballot,replay`` runs only the named rows (see ``ROWS``) and, with ``--json``, replaces
+those rows in an existing results file, keeping the others.
 """
 
 from __future__ import annotations
@@ -47,7 +51,19 @@ import racecast
 from racecast.evaluation.synthetic import synthetic_count
 
 ROOT = Path(__file__).resolve().parent.parent
-NYT_PATH = ROOT.parent / "shared" / "data" / "nyt2020" / "battleground-state-changes.csv"
+
+
+def _shared_data() -> Path:
+    """``../shared/data`` next to the repository (or next to the worktree folder holding it)."""
+    for base in (ROOT.parent, ROOT.parent.parent):
+        if (base / "shared" / "data").is_dir():
+            return base / "shared" / "data"
+    return ROOT.parent / "shared" / "data"
+
+
+SHARED = _shared_data()
+NYT_PATH = SHARED / "nyt2020" / "battleground-state-changes.csv"
+LA_BALLOT_PATH = SHARED / "la_county_2022"
 
 
 # --------------------------------------------------------------------------- timing helpers
@@ -91,6 +107,7 @@ class Row:
     ratio: str = ""
     note: str = ""
     raw: dict = field(default_factory=dict)
+    key: str = ""  # the row's name for --only (set by main)
 
 
 def _fmt(seconds: float) -> str:
@@ -382,6 +399,82 @@ def row_nyt(runs: int, baseline: dict) -> Row | None:
     )
 
 
+def _la_ballot() -> racecast.Ballot | None:
+    if not (LA_BALLOT_PATH / "results.csv").exists():
+        print(
+            f"whole-ballot rows skipped: {LA_BALLOT_PATH} not found (the LA County 2022 ballot belongs in "
+            "../shared/data/la_county_2022)",
+            file=sys.stderr,
+        )
+        return None
+    return racecast.read_ballot(LA_BALLOT_PATH)
+
+
+def _modelled(ballot: racecast.Ballot) -> int:
+    """Contests of a ballot that forecast_ballot models (contested, with votes)."""
+    fc = _quiet(racecast.forecast_ballot)(ballot, seed=1, engine="fast", processes=1, progress=False)
+    return int(fc.contests["status"].isin(["called", "likely", "too close to call", "forecast"]).sum())
+
+
+def row_ballot(runs: int, processes: int, baseline: dict) -> Row | None:
+    """The whole LA County 2022 ballot after its first release, fast engine, ``forecast_ballot``."""
+    ballot = _la_ballot()
+    if ballot is None:
+        return None
+    first = ballot[:1]
+    n = _modelled(first)
+    run = _quiet(
+        lambda: racecast.forecast_ballot(first, seed=1, engine="fast", processes=processes, progress=False)
+    )
+    walls, cpus = _measure(run, runs, warmup=processes == 1)
+    med = statistics.median(walls)
+    base = n * baseline["la"]
+    return Row(
+        f"LA County 2022 ballot after release 1: {len(first.contests)} contests ({n} modelled), fast "
+        f"engine (forecast_ballot, {processes} process{'es' if processes > 1 else ''})",
+        "<= 10 s (aim 3 s)",
+        _fmt(med),
+        _fmt(statistics.median(cpus)),
+        f"{runs}",
+        f"~{_fmt(base)}",
+        f"~{base / med:,.0f}x",
+        note=f"baseline extrapolated: {n} x one naive fit; a fresh process pool per run"
+        if processes > 1
+        else f"baseline extrapolated: {n} x one naive fit",
+        raw={"wall": walls, "cpu": cpus, "modelled": n},
+    )
+
+
+def row_replay(runs: int, processes: int, baseline: dict) -> Row | None:
+    """The whole LA County 2022 ballot replayed release by release (``replay_ballot``), fast engine."""
+    from racecast.evaluation.ballot_replay import replay_ballot
+
+    ballot = _la_ballot()
+    if ballot is None:
+        return None
+    out: dict = {}
+
+    def run() -> None:
+        out["replay"] = _quiet(replay_ballot)(ballot, seed=1, engine="fast", processes=processes)
+
+    walls, cpus = _measure(run, runs, warmup=False)
+    n = int(out["replay"].contests["forecasts"].sum())
+    med = statistics.median(walls)
+    base = n * baseline["la"]
+    return Row(
+        f"LA County 2022 ballot replay: {len(ballot.contests)} contests x {len(ballot.release_ids) - 1} "
+        f"releases ({n:,} forecasts), fast engine (replay_ballot, {processes} processes)",
+        "<= 2 min",
+        _fmt(med),
+        _fmt(statistics.median(cpus)),
+        f"{runs}",
+        f"~{_fmt(base)}",
+        f"~{base / med:,.0f}x",
+        note=f"baseline extrapolated: {n:,} x one naive fit",
+        raw={"wall": walls, "cpu": cpus, "forecasts": n},
+    )
+
+
 def measure_baseline(runs: int) -> dict:
     """The naive PyMC pipeline: warm (in this process) and cold (fresh process) on LA after release 9."""
     la9 = la_count()[:9]
@@ -441,7 +534,23 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
+#: Every row, in table order: ``(key, row(args, runs, baseline) -> Row | None)``.
+ROWS = (
+    ("nuts", lambda a, runs, b: row_warm_nuts(runs, b)),
+    ("fast", lambda a, runs, b: row_fast_per_contest(runs, b)),
+    ("agreement", lambda a, runs, b: row_agreement(a.agreement_draws)),
+    ("cold-nuts", lambda a, runs, b: row_cold(runs, "nuts", b)),
+    ("cold-fast", lambda a, runs, b: row_cold(runs, "fast", {})),
+    ("many-fast", lambda a, runs, b: row_many(runs, "fast", b)),
+    ("many-nuts", lambda a, runs, b: None if a.quick else row_many(runs, "nuts", b)),
+    ("nyt", lambda a, runs, b: row_nyt(runs, b)),
+    ("ballot-1", lambda a, runs, b: row_ballot(runs, 1, b)),
+    ("ballot-2", lambda a, runs, b: row_ballot(runs, 2, b)),
+    ("replay", lambda a, runs, b: row_replay(a.replay_runs, 2, b)),
+)
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5, help="timed runs per row (median reported)")
     ap.add_argument(
@@ -453,51 +562,90 @@ def main(argv: list[str] | None = None) -> int:
         default=100_000,
         help="draws per engine in the agreement row (enough that Monte Carlo noise does not decide it)",
     )
+    ap.add_argument("--replay-runs", type=int, default=3, help="timed runs of the whole-ballot replay")
     ap.add_argument("--quick", action="store_true", help="3 runs per row, skip the 100-contest NUTS row")
-    ap.add_argument("--json", type=Path, help="also write the results here")
+    ap.add_argument(
+        "--only", help=f"comma-separated rows to run (of {', '.join(k for k, _ in ROWS)}); default: all"
+    )
+    ap.add_argument(
+        "--reuse-baseline",
+        action="store_true",
+        help="take the naive baseline recorded in the --json file instead of measuring it again",
+    )
+    ap.add_argument("--json", type=Path, help="also write the results here (with --only: replace those rows)")
     args = ap.parse_args(argv)
+    known = [k for k, _ in ROWS]
+    args.only = known if args.only is None else [k.strip() for k in args.only.split(",")]
+    unknown = set(args.only) - set(known)
+    if unknown:
+        ap.error(f"--only: unknown rows {sorted(unknown)}; rows: {known}")
+    if args.reuse_baseline and not (args.json and args.json.exists()):
+        ap.error("--reuse-baseline needs an existing --json results file")
+    return args
+
+
+def _write(path: Path, record: dict, rows: list[Row], only: list[str]) -> None:
+    """Write the results; rows not run this time are kept from the file, in table order."""
+    new = {r.key: r.__dict__ for r in rows}
+    if path.exists() and len(only) < len(ROWS):
+        old = json.loads(path.read_text())
+        kept = {r.get("key") or _key_of(r["target"]): r for r in old["rows"]}
+        kept.update(new)
+        new = {k: {**kept[k], "key": k} for k, _ in ROWS if k in kept}
+        record = {**old, **record, "rows": list(new.values())}
+    else:
+        record = {**record, "rows": list(new.values())}
+    path.write_text(json.dumps(record, indent=2))
+
+
+def _key_of(target: str) -> str:
+    """The key of a row recorded before rows had keys, from its target text."""
+    for prefix, key in (
+        ("warm NUTS", "nuts"),
+        ("fast engine, per contest", "fast"),
+        ("fast vs NUTS", "agreement"),
+        ("cold start: fresh process, import + first NUTS", "cold-nuts"),
+        ("cold start", "cold-fast"),
+        ("100 contests, fast", "many-fast"),
+        ("100 contests, nuts", "many-nuts"),
+        ("NYT 2020", "nyt"),
+    ):
+        if target.startswith(prefix):
+            return key
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
     runs = 3 if args.quick else args.runs
     info = machine()
     load_start = os.getloadavg()
     print(f"machine: {info}\nload average at start: {load_start}", file=sys.stderr)
     started = time.perf_counter()
-    baseline = measure_baseline(args.baseline_runs)
+    if args.reuse_baseline:
+        baseline = json.loads(args.json.read_text())["baseline"]
+    else:
+        baseline = measure_baseline(args.baseline_runs)
     print(f"naive baseline: {baseline}", file=sys.stderr)
-    rows = [
-        row_warm_nuts(runs, baseline),
-        row_fast_per_contest(runs, baseline),
-        row_agreement(args.agreement_draws),
-        row_cold(runs, "nuts", baseline),
-        row_cold(runs, "fast", {}),
-        row_many(runs, "fast", baseline),
-    ]
-    if not args.quick:
-        rows.append(row_many(runs, "nuts", baseline))
-    nyt = row_nyt(runs, baseline)
-    if nyt is not None:
-        rows.append(nyt)
+    rows = []
+    for key, make in ROWS:
+        if key in args.only:
+            row = make(args, runs, baseline)
+            if row is not None:
+                row.key = key
+                rows.append(row)
+                print(f"{key}: {row.value} (CPU {row.cpu})", file=sys.stderr)
     load_end = os.getloadavg()
-    out = table(rows)
-    print(out)
+    print(table(rows))
     print(
-        f"\nnaive PyMC baseline: LA after release 9, {baseline['la_runs']} run(s) in this process "
+        f"\nnaive PyMC baseline: LA after release 9, {baseline['la_runs']} run(s) "
         f"(median {_fmt(baseline['la'])}, CPU {_fmt(baseline['la_cpu'])}); cold {_fmt(baseline['cold'])} "
         f"in a fresh process.\nload average (1, 5, 15 min) at start {load_start}, at end {load_end}; "
         f"{time.perf_counter() - started:.0f} s in all.\nmachine: {info}"
     )
     if args.json:
-        args.json.write_text(
-            json.dumps(
-                {
-                    "machine": info,
-                    "load_start": load_start,
-                    "load_end": load_end,
-                    "baseline": baseline,
-                    "rows": [r.__dict__ for r in rows],
-                },
-                indent=2,
-            )
-        )
+        record = {"machine": info, "load_start": load_start, "load_end": load_end, "baseline": baseline}
+        _write(args.json, record, rows, args.only)
     return 0
 
 

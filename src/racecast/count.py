@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -228,6 +229,10 @@ class Count:
             ``{batch_type: (outstanding, release_number)}`` for every type with a
             reported (non-blank) value.
         """
+        return dict(self._latest_outstanding)
+
+    @cached_property
+    def _latest_outstanding(self) -> dict[str, tuple[float, int]]:
         out: dict[str, tuple[float, int]] = {}
         for t in self.outstanding.columns:
             col = self.outstanding[t].to_numpy(dtype=float)
@@ -254,6 +259,10 @@ class Count:
             ``batch_type``, ``ballots`` (jurisdiction ballots added, ``nan`` when
             unknown) and one column per candidate with the votes added.
         """
+        return self._batches.copy()
+
+    @cached_property
+    def _batches(self) -> pd.DataFrame:
         rows: list[dict[str, Any]] = []
         starts: list[int] = []
         prev_votes = np.zeros(self.n_candidates, dtype=np.int64)
@@ -299,6 +308,10 @@ class Count:
         jurisdiction ballots and the contest votes added in it, and its batch type
         when every release in it has the same type (else ``None``).
         """
+        return self._turnout_spans.copy()
+
+    @cached_property
+    def _turnout_spans(self) -> pd.DataFrame:
         known = np.flatnonzero(np.isfinite(self.ballots_counted))
         rows = []
         prev_i, prev_b, prev_v = -1, 0.0, 0

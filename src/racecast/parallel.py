@@ -30,6 +30,7 @@ from ._progress import ProgressBar
 from .count import Count
 from .errors import ForecastInputError, RacecastWarning
 from .pipeline import forecast
+from .report import candidate_columns
 from .settings import DEFAULT_ENGINE, Engine, ForecastSettings, NutsSettings
 
 __all__ = ["COLUMNS", "ContestOutcome", "forecast_many", "run_contests"]
@@ -89,9 +90,12 @@ def _run_one(task: _Task, kwargs: dict[str, Any]) -> ContestOutcome:
         except Exception as exc:  # reported per contest (errors="record") or re-raised
             return ContestOutcome(task.position, task.name, [], [], exc)
     seconds = time.perf_counter() - start
-    table = fc.table().assign(contest=task.name)[list(_FROM_TABLE)]
-    table = table.assign(releases=len(task.count), seconds=seconds, error=None)
-    rows = table.to_dict("records")
+    columns = candidate_columns(fc)
+    extra = {"contest": task.name, "releases": len(task.count), "seconds": seconds, "error": None}
+    rows = [
+        {k: extra[k] if k in extra else columns[k][i] for k in (*_FROM_TABLE, *COLUMNS[-3:])}
+        for i in range(len(columns["candidate"]))
+    ]
     caught_warnings = [(w.category, str(w.message)) for w in caught]
     return ContestOutcome(task.position, task.name, rows, caught_warnings, None)
 
@@ -231,7 +235,8 @@ def forecast_many(
         the error message in ``error`` (and ``NaN`` numbers), the others go on,
         and a warning says how many failed.
     chunksize
-        Contests sent to a worker at a time (default: about four chunks per worker).
+        Contests sent to a worker at a time (default: about sixteen chunks per worker, so that
+        workers finish together).
     **forecast_kwargs
         Passed to [`forecast`][racecast.forecast] for every contest (``draws``,
         ``rule``, ``interval``, ``outstanding_sd``, ``priors``, ``nuts``, ...).  On
@@ -320,13 +325,14 @@ def _run(
     """Every contest's outcome, chunks submitted to the backend's executor as workers free up.
 
     In this process one contest runs at a time (so a failure stops the run at
-    once); elsewhere each worker gets about four chunks and two are kept in flight
+    once); elsewhere each worker gets about sixteen chunks (small ones, so that no worker
+    is left with a long tail) and two are kept in flight
     per worker, NUTS running one chain at a time.
     """
     if backend.in_process:
         size, window = 1, 1
     else:
-        size = chunksize or max(1, int(np.ceil(len(tasks) / (4 * backend.workers))))
+        size = chunksize or max(1, int(np.ceil(len(tasks) / (16 * backend.workers))))
         window = 2 * backend.workers
         kwargs = {**kwargs, "nuts": _one_nuts_core(kwargs.get("nuts"))}
     chunks = _chunks(tasks, size)

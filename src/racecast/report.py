@@ -115,27 +115,53 @@ def forecast_table(fc: ForecastLike) -> pd.DataFrame:
     >>> table[["candidate", "votes", "leader"]].to_dict("records")[1]
     {'candidate': 'Rick Caruso', 'votes': 304345, 'leader': True}
     """
+    columns = candidate_columns(fc)
+    n = len(fc.candidates)
+    fv = _quantile_array(fc.final_votes, list(fc.candidates))
+    for j, q in enumerate(_QUANTILES):
+        columns[f"final_votes_{q}"] = [float(v) for v in fv[:, j]]
+    columns["contest"] = [fc.count.name] * n
+    columns["as_of_release"] = [int(fc.count.release_ids[-1])] * n
+    columns["interval"] = [float(fc.interval)] * n
+    columns["rule"] = [fc.rule.name] * n
+    columns["engine"] = [fc.settings.get("engine")] * n
+    return pd.DataFrame(columns, columns=list(TABLE_COLUMNS))
+
+
+def candidate_columns(fc: ForecastLike) -> dict[str, list[Any]]:
+    """The per-candidate columns of the table that [`forecast_many`][racecast.forecast_many] reads.
+
+    ``candidate``, ``votes``, ``win_probability``, ``final_share_median``/``_lower``/``_upper``,
+    ``leader`` and ``lead_change_probability``, as plain Python values (no DataFrame:
+    a ballot reads them for hundreds of contests).
+    """
     cands = list(fc.candidates)
-    fs, fv = fc.final_share, fc.final_votes
-    totals = fc.count.totals
-    columns: dict[str, Any] = {
-        "contest": [fc.count.name] * len(cands),
-        "as_of_release": [int(fc.count.release_ids[-1])] * len(cands),
-        "candidate": cands,
-        "votes": [int(totals[c]) for c in cands],
-        "win_probability": [float(fc.win_probability[c]) for c in cands],
-    }
-    for q in _QUANTILES:
-        columns[f"final_share_{q}"] = [float(fs.loc[c, q]) for c in cands]
-    for q in _QUANTILES:
-        columns[f"final_votes_{q}"] = [float(fv.loc[c, q]) for c in cands]
+    votes = fc.count.votes[-1]
+    win = _by_candidate(fc.win_probability, cands).to_numpy()
+    fs = _quantile_array(fc.final_share, cands)
     leader, lcp = fc.leader, float(fc.lead_change_probability)
+    columns: dict[str, list[Any]] = {
+        "candidate": cands,
+        "votes": [int(v) for v in votes],
+        "win_probability": [float(p) for p in win],
+    }
+    for j, q in enumerate(_QUANTILES):
+        columns[f"final_share_{q}"] = [float(v) for v in fs[:, j]]
     columns["leader"] = [c == leader for c in cands]
     columns["lead_change_probability"] = [lcp] * len(cands)
-    columns["interval"] = [float(fc.interval)] * len(cands)
-    columns["rule"] = [fc.rule.name] * len(cands)
-    columns["engine"] = [fc.settings.get("engine")] * len(cands)
-    return pd.DataFrame(columns, columns=list(TABLE_COLUMNS))
+    return columns
+
+
+def _by_candidate(obj: Any, cands: list[str]) -> Any:
+    """A Series or DataFrame indexed by candidate, in the order of ``cands``."""
+    return obj if list(obj.index) == cands else obj.loc[cands]
+
+
+def _quantile_array(frame: pd.DataFrame, cands: list[str]) -> np.ndarray:
+    """``(candidates, 3)`` median, lower and upper of a quantile table, rows in the order of ``cands``."""
+    if list(frame.columns) != list(_QUANTILES):
+        frame = frame[list(_QUANTILES)]
+    return np.asarray(_by_candidate(frame, cands).to_numpy())
 
 
 def jsonable(obj: Any) -> Any:
@@ -236,5 +262,8 @@ def forecast_csv(fc: ForecastLike, columns: Sequence[str] = CSV_COLUMNS) -> str:
 
 
 def leader_of(totals: pd.Series) -> str:
-    """The candidate with the most votes counted (never a pooled "Other" bloc)."""
-    return str(totals[[not is_pooled(c) for c in totals.index]].idxmax())
+    """The candidate with the most votes counted (never a pooled "Other" bloc); the first one on a tie."""
+    keep = np.flatnonzero([not is_pooled(c) for c in totals.index])
+    if not keep.size:
+        raise ValueError("no candidate to lead: every column is a pooled bloc")
+    return str(totals.index[keep[int(np.argmax(totals.to_numpy()[keep]))]])

@@ -32,6 +32,38 @@ def _design_matrix(design: list[tuple[np.ndarray, np.ndarray]], n: int, n_blocks
     return w
 
 
+def _observation_terms(
+    y: np.ndarray, noise: np.ndarray, w: np.ndarray, extra_var: np.ndarray, corr: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``log|R|``, ``X^T R^-1 X``, ``X^T R^-1 y`` and ``y^T R^-1 y`` per batch variance (``(G,)``).
+
+    ``R_i = extra_var * corr + noise_i`` is each observation's covariance.
+    """
+    n, d = y.shape
+    g_count, n_blocks = extra_var.size, w.shape[1]
+    if d == 1:
+        r = extra_var[:, None] * corr[0, 0] + noise[None, :, 0, 0]  # (G, n)
+        r_inv = 1.0 / r
+        logdet_r = np.log(r).sum(axis=-1)
+        riy = r_inv * y[None, :, 0]  # (G, n)
+        # X^T R^-1 X = W^T diag(r_inv) W and X^T R^-1 y = W^T (r_inv * y)
+        q = (w.T[None] * r_inv[:, None, :]) @ w
+        return logdet_r, q, riy @ w, riy @ y[:, 0]
+    p = n_blocks * d
+    r = extra_var[:, None, None, None] * corr[None, None] + noise[None]
+    r_chol = np.linalg.cholesky(r)
+    r_inv = np.linalg.inv(r)
+    logdet_r = 2.0 * np.log(np.diagonal(r_chol, axis1=-2, axis2=-1)).sum(axis=(-1, -2))
+    riy = np.einsum("gnde,ne->gnd", r_inv, y)
+    # sum_i (w_i w_i^T) kron R_i^-1, as one matrix product over observations
+    ww = (w[:, :, None] * w[:, None, :]).reshape(n, n_blocks * n_blocks)
+    q = np.matmul(ww.T[None], r_inv.reshape(g_count, n, d * d))  # (G, C*C, d*d)
+    q = q.reshape(g_count, n_blocks, n_blocks, d, d).transpose(0, 1, 3, 2, 4).reshape(g_count, p, p)
+    b = np.einsum("ic,gid->gcd", w, riy).reshape(g_count, p)
+    yry = np.einsum("nd,gnd->g", y, riy)
+    return logdet_r, q, b, yry
+
+
 def _gaussian_block(
     y: np.ndarray,
     noise: np.ndarray,
@@ -50,7 +82,9 @@ def _gaussian_block(
 
     Model: ``y_i = sum_j w_ij beta_{c_ij} + e_i`` with ``beta_c ~ N(0, s_c^2 corr)``
     independent blocks of dimension D, ``e_i ~ N(0, extra_var * corr + noise_i)``.
-    Vectorised over G settings of ``(prior_scales[g], extra_var[g])``.
+    Vectorised over G settings of ``(prior_scales[g], extra_var[g])``; the
+    observation terms depend on ``extra_var`` only, so they are computed once per
+    distinct value (a grid has few: one per row of the grid) when ``D > 1``.
 
     Parameters
     ----------
@@ -63,30 +97,13 @@ def _gaussian_block(
     """
     n, d = y.shape
     g_count, n_blocks = prior_scales.shape
-    p = n_blocks * d
     w = _design_matrix(design, n, n_blocks)
-    # observation covariance R_i = extra_var * corr + noise_i : (G, n, d, d)
-    if d == 1:
-        r = extra_var[:, None] * corr[0, 0] + noise[None, :, 0, 0]  # (G, n)
-        r_inv = 1.0 / r
-        logdet_r = np.log(r).sum(axis=-1)
-        riy = r_inv * y[None, :, 0]  # (G, n)
-        # X^T R^-1 X = W^T diag(r_inv) W and X^T R^-1 y = W^T (r_inv * y)
-        q = (w.T[None] * r_inv[:, None, :]) @ w
-        b = riy @ w
-        yry = riy @ y[:, 0]
+    if d == 1:  # cheap, and its matrix products over the settings are not split per setting
+        logdet_r, q, b, yry = _observation_terms(y, noise, w, extra_var, corr)
     else:
-        r = extra_var[:, None, None, None] * corr[None, None] + noise[None]
-        r_chol = np.linalg.cholesky(r)
-        r_inv = np.linalg.inv(r)
-        logdet_r = 2.0 * np.log(np.diagonal(r_chol, axis1=-2, axis2=-1)).sum(axis=(-1, -2))
-        riy = np.einsum("gnde,ne->gnd", r_inv, y)
-        # sum_i (w_i w_i^T) kron R_i^-1, as one matrix product over observations
-        ww = (w[:, :, None] * w[:, None, :]).reshape(n, n_blocks * n_blocks)
-        q = np.matmul(ww.T[None], r_inv.reshape(g_count, n, d * d))  # (G, C*C, d*d)
-        q = q.reshape(g_count, n_blocks, n_blocks, d, d).transpose(0, 1, 3, 2, 4).reshape(g_count, p, p)
-        b = np.einsum("ic,gid->gcd", w, riy).reshape(g_count, p)
-        yry = np.einsum("nd,gnd->g", y, riy)
+        distinct, which = np.unique(extra_var, return_inverse=True)
+        terms = _observation_terms(y, noise, w, distinct, corr)
+        logdet_r, q, b, yry = (t[np.asarray(which).ravel()] for t in terms)
     corr_inv = np.linalg.inv(corr)
     _, corr_logdet = np.linalg.slogdet(corr)
     # block-diagonal prior precision: blocks of corr^-1 / s_c^2
@@ -147,6 +164,10 @@ def _rate_scales(data: ModelData, sig_t: np.ndarray) -> np.ndarray:
     return scales
 
 
+#: Block size from which draws multiply each distinct setting's factor in turn (see ``_draw_gaussian``).
+_GROUP_DRAWS_FROM = 32
+
+
 def _draw_gaussian(
     mean: np.ndarray, cov_sqrt: np.ndarray, pick: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
@@ -155,7 +176,16 @@ def _draw_gaussian(
     ``mean`` and ``cov_sqrt`` (from ``_gaussian_block``) are per scale setting.
     """
     z = rng.standard_normal((pick.size, mean.shape[-1]))
-    return mean[pick] + np.matmul(cov_sqrt[pick], z[:, :, None])[:, :, 0]
+    if mean.shape[-1] < _GROUP_DRAWS_FROM:
+        return mean[pick] + np.matmul(cov_sqrt[pick], z[:, :, None])[:, :, 0]
+    # large blocks: one product per distinct setting instead of a (draws, P, P) copy of the factors
+    # (the same matrix-vector products, so the same numbers)
+    out = mean[pick]
+    order = np.argsort(pick, kind="stable")
+    settings, starts = np.unique(pick[order], return_index=True)
+    for g, rows in zip(settings, np.split(order, starts[1:]), strict=True):
+        out[rows] += np.matmul(cov_sqrt[g], z[rows, :, None])[:, :, 0]
+    return out
 
 
 def _unique_pairs(sig_t: np.ndarray, sig_b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
