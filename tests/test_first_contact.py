@@ -225,3 +225,11 @@ def test_one_thousands_separator_keeps_its_own_message():
     with pytest.raises(CountFormatError) as err:
         _read(_csv(["batch_type", "Ann", "Bob"], [["late_mail", '"1,234"', 5]]))
     assert err.value.reason.endswith("(remove thousands separators)")
+
+
+def test_small_falling_totals_are_corrections_not_per_release_votes():
+    """A few votes lost at every release is what corrections look like: merged with a warning, not refused."""
+    text = "batch_type,C0,C1,outstanding_early_mail\nearly_mail,0,2,\nearly_mail,0,1,\nearly_mail,0,0,0\n"
+    with pytest.warns(racecast.CorrectionWarning):
+        count = racecast.read_count(io.StringIO(text), name="small.csv")
+    assert count.totals.sum() == 0

@@ -168,12 +168,24 @@ def percent_rows_problem(
     )
 
 
+_BIG_DROP_VOTES = 1000
+"""A drop of the total this large (and ``_BIG_DROP_SHARE`` of it) is not a correction."""
+_BIG_DROP_SHARE = 0.2
+
+
 def per_release_problem(votes: np.ndarray, lines: Sequence[int], name: str) -> CountFormatError | None:
-    """Votes typed per release instead of running totals: the total goes down at most releases."""
+    """Votes typed per release instead of running totals: the total goes down at most releases.
+
+    Only drops no registrar correction makes count: at least 1,000 votes and a fifth of what
+    was counted before (``_BIG_DROP``). Small counts whose totals fall by a few votes are left
+    to the correction rule (merged with a warning), never refused.
+    """
     totals = votes.sum(axis=1)
-    down = np.flatnonzero(np.diff(totals) < 0)
+    change = np.diff(totals)
+    down = np.flatnonzero(change < 0)
+    big = (-change >= _BIG_DROP_VOTES) & (-change >= _BIG_DROP_SHARE * totals[:-1])
     steps = len(totals) - 1
-    if len(down) < 2 or 2 * len(down) <= steps:
+    if int(big.sum()) < 2 or 2 * len(down) <= steps:
         return None
     i = int(down[0]) + 1
     return CountFormatError(
