@@ -26,17 +26,22 @@ from racecast.site.contest import contest_file
 pytest.importorskip("altair")
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-MAYOR = "LOS ANGELES CITY GENERAL MUNICIPAL ELECTION Mayor"
+
+
+def _example_module():
+    """examples/la_county_site.py: its Chromium and launch flags are the ones the screenshots use."""
+    spec = importlib.util.spec_from_file_location("la_county_site", REPO / "examples" / "la_county_site.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_EXAMPLE = _example_module()
+CHROMIUM: Path = _EXAMPLE.CHROMIUM
+CHROMIUM_ARGS: list[str] = _EXAMPLE.CHROMIUM_ARGS
+MAYOR: str = _EXAMPLE.MAYOR
 
 
 def forecast(ballot: racecast.Ballot, k: int, **kw) -> racecast.BallotForecast:
