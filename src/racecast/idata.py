@@ -189,14 +189,16 @@ def _read_rule(spec: dict[str, Any], path: str) -> Rule:
     return cls(**spec["fields"])
 
 
+def _flat(a: np.ndarray) -> np.ndarray:
+    """(chain, draw, ...) draws as one (draws, ...) array."""
+    return a.reshape((-1, *a.shape[2:]))
+
+
 def _read_posterior(idata: Any, engine: str, diagnostics: dict[str, Any]) -> Posterior:
     post = idata.posterior
 
     def flat(name: str) -> np.ndarray | None:
-        if name not in post:
-            return None
-        a = post[name].to_numpy()
-        return a.reshape((-1, *a.shape[2:]))
+        return _flat(post[name].to_numpy()) if name in post else None
 
     return Posterior(
         alpha=flat("alpha"),  # type: ignore[arg-type]
@@ -209,10 +211,6 @@ def _read_posterior(idata: Any, engine: str, diagnostics: dict[str, Any]) -> Pos
         engine=engine,
         diagnostics=diagnostics,
     )
-
-
-def _flat(a: np.ndarray) -> np.ndarray:
-    return a.reshape((-1, *a.shape[2:]))
 
 
 def load(path: str | os.PathLike[str]) -> dict[str, Any]:
