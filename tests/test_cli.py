@@ -446,3 +446,40 @@ def test_replay_plot_is_saved(tmp_path):
     assert result.exit_code == 0, result.output
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert f"figure saved to {out}" in result.stderr
+
+
+def test_example_names_bundled_data_instead_of_a_path():
+    by_name = run(
+        "forecast",
+        "--example",
+        "la_mayor_2022_general",
+        "--engine",
+        "fast",
+        "--draws",
+        "400",
+        "--seed",
+        "7",
+        "--as-of",
+        "4",
+        "--format",
+        "json",
+    )
+    by_path = fast(racecast.example_path("la_mayor_2022_general"), "--as-of", "4", "--format", "json")
+    assert by_name.exit_code == 0, by_name.output
+    assert json.loads(by_name.stdout)["candidates"] == json.loads(by_path.stdout)["candidates"]
+    valid = run("validate", "--example", "la_mayor_2022_primary")
+    assert valid.exit_code == 0 and "2 releases" in valid.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--example", "la_mayor_2099"], "no bundled count or ballot 'la_mayor_2099'"),
+        ([], "give a file (or --example NAME"),
+        (["x.csv", "--example", "la_mayor_2022_general"], "not both"),
+    ],
+)
+def test_example_mistakes_are_usage_errors(args, says):
+    result = run("forecast", *args)
+    assert result.exit_code == 2
+    assert says in " ".join(result.output.split())

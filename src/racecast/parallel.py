@@ -199,7 +199,7 @@ def forecast_many(
     client: Any = None,
     executor: Executor | None = None,
     progress: bool = True,
-    errors: Literal["raise", "record"] = "raise",
+    errors: Literal["raise", "record"] = "record",
     chunksize: int | None = None,
     **forecast_kwargs: Any,
 ) -> pd.DataFrame:
@@ -230,10 +230,11 @@ def forecast_many(
         Show a progress bar on stderr (one line redrawn in place, in a terminal
         or a Jupyter notebook).
     errors
-        ``"raise"`` (default): a contest that fails stops the run with its error,
-        noting which contest it was.  ``"record"``: the contest gets one row with
-        the error message in ``error`` (and ``NaN`` numbers), the others go on,
-        and a warning says how many failed.
+        ``"record"`` (default): a contest that fails gets one row with the error
+        (its class and message) in ``error`` and ``NaN`` numbers, the others go on,
+        and a warning says how many failed -- one bad contest never stops a ballot.
+        ``"raise"``: the first contest that fails stops the run with its error,
+        noting which contest it was.
     chunksize
         Contests sent to a worker at a time (default: about sixteen chunks per worker, so that
         workers finish together).

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .model import ModelData, Posterior, Priors
+from .model import UNTYPED_BATCH_TYPES, ModelData, Posterior, Priors
 
 __all__ = [
     "CLT_MIN_VARIANCE",
@@ -150,7 +150,8 @@ def type_lean(
       a multivariate Student-t (the normal times ``sqrt(df / chi2_df)``, one draw per
       posterior draw);
     * the remainder shift ``N(0, remainder_sd^2 f_t)`` per candidate score
-      (``remainder_sd``), ``f_t`` the fraction of the type still outstanding.
+      (``remainder_sd``; ``untyped_remainder_sd`` for a ``mixed`` or ``unspecified``
+      type), ``f_t`` the fraction of the type still outstanding.
     """
     pr = data.priors
     alpha, delta = post.alpha[:, t], post.delta[:, t]
@@ -164,10 +165,11 @@ def type_lean(
         if pr.unseen_type_df:
             widen = widen * np.sqrt(pr.unseen_type_df / rng.chisquare(pr.unseen_type_df, s))
         alpha = post.mu + (alpha - post.mu) * widen[:, None]
-    if pr.remainder_sd:
+    shift_sd = pr.untyped_remainder_sd if data.types[t] in UNTYPED_BATCH_TYPES else pr.remainder_sd
+    if shift_sd:
         counted, left = data.counted_by_type[t], data.remaining_votes_hint[t]
         frac = left / (counted + left) if counted + left > 0 else 1.0
-        alpha = alpha + pr.remainder_sd * np.sqrt(frac) * rng.standard_normal((s, k))
+        alpha = alpha + shift_sd * np.sqrt(frac) * rng.standard_normal((s, k))
     return alpha, delta
 
 

@@ -17,6 +17,7 @@ import typer
 from .._format import TYPE_RE, snake
 from ..count import Count
 from ..errors import ForecastInputError
+from ..io import example_path
 from ..settings import DEFAULT_ENGINE
 from ._output import OutputFormat
 
@@ -26,6 +27,7 @@ __all__ = [
     "CountFile",
     "DrawsOption",
     "Engine",
+    "ExampleOption",
     "EngineOption",
     "FormatOption",
     "IntervalOption",
@@ -33,6 +35,7 @@ __all__ = [
     "SeedOption",
     "as_of",
     "parse_remaining",
+    "source_path",
 ]
 
 
@@ -47,8 +50,37 @@ class Engine(StrEnum):
 DEFAULT_ENGINE_CHOICE = Engine(DEFAULT_ENGINE)
 
 CountFile = Annotated[
-    Path, typer.Argument(help="Count file (CSV, see docs/data-format.md).", show_default=False)
+    Path | None,
+    typer.Argument(help="Count file (CSV, see docs/data-format.md); or use --example.", show_default=False),
 ]
+ExampleOption = Annotated[
+    str | None,
+    typer.Option(
+        "--example",
+        metavar="NAME",
+        help="Use data bundled with racecast instead of a path: la_mayor_2022_general, "
+        "la_mayor_2022_primary (counts), la_county_2022 (a ballot).",
+        show_default=False,
+    ),
+]
+
+
+def source_path(path: Path | None, example: str | None, what: str) -> Path:
+    """The path to read: ``path``, or the bundled ``--example``; exactly one must be given."""
+    if path is not None and example is not None:
+        raise typer.BadParameter(f"give a {what} or --example NAME, not both", param_hint="--example")
+    if example is not None:
+        try:
+            return example_path(example)
+        except FileNotFoundError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--example") from None
+    if path is None:
+        raise typer.BadParameter(
+            f"give a {what} (or --example NAME for bundled data)", param_hint=what.upper()
+        )
+    return path
+
+
 EngineOption = Annotated[
     Engine,
     typer.Option(help="fast: exact Gaussian grid engine; nuts: PyMC sampler (same model)."),

@@ -34,9 +34,11 @@ from ._options import (
     AsOfOption,
     DrawsOption,
     EngineOption,
+    ExampleOption,
     FormatOption,
     IntervalOption,
     SeedOption,
+    source_path,
 )
 from ._output import OutputFormat, Report, reporting, say, stderr_console, write_output
 
@@ -55,7 +57,7 @@ __all__ = [
 INNER_INTERVAL = 0.5
 
 BallotPath = Annotated[
-    Path,
+    Path | None,
     typer.Argument(
         help="Ballot folder (results.csv, releases.csv, contests.csv; see docs/ballot-format.md) or its "
         "results file.",
@@ -188,7 +190,7 @@ def ballot_report(fc: BallotForecast, tz: dt.tzinfo) -> Report:
 
 def ballot_command(
     ctx: typer.Context,
-    path: BallotPath,
+    path: BallotPath = None,
     as_of_release: AsOfOption = None,
     html: HtmlOption = None,
     history: _HistoryOption = False,
@@ -199,8 +201,10 @@ def ballot_command(
     interval: IntervalOption = DEFAULT_INTERVAL,
     processes: ProcessesOption = None,
     output: FormatOption = OutputFormat.table,
+    example: ExampleOption = None,
 ) -> None:
     """Forecast every contest of a ballot once (and write the report site with --html)."""
+    path = source_path(path, example, "path")
     with reporting(ctx):
         ballot = read_ballot(path)
         tz = site_timezone(path, timezone)

@@ -26,12 +26,14 @@ from ._options import (
     CountFile,
     DrawsOption,
     EngineOption,
+    ExampleOption,
     FormatOption,
     IntervalOption,
     RemainingOption,
     SeedOption,
     as_of,
     parse_remaining,
+    source_path,
 )
 from ._output import OutputFormat, Report, reporting, stderr_console, write_output
 
@@ -107,7 +109,7 @@ def forecast_report(fc: Forecast, total_releases: int) -> Report:
 
 def forecast_command(
     ctx: typer.Context,
-    file: CountFile,
+    file: CountFile = None,
     remaining: RemainingOption = None,
     rule: _RuleOption = "plurality",
     seats: _SeatsOption = None,
@@ -119,10 +121,12 @@ def forecast_command(
     interval: IntervalOption = DEFAULT_INTERVAL,
     as_of_release: AsOfOption = None,
     output: FormatOption = OutputFormat.table,
+    example: ExampleOption = None,
 ) -> None:
     """Forecast the final result of a count file."""
+    path = source_path(file, example, "file")
     with reporting(ctx):
-        full = read_count(file)
+        full = read_count(path)
         count = as_of(full, as_of_release)
         rem = parse_remaining(remaining)
         err = stderr_console()

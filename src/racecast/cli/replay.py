@@ -17,7 +17,15 @@ from ..errors import ForecastInputError
 from ..evaluation.replay import Replay, replay
 from ..io import read_count
 from ..settings import DEFAULT_DRAWS
-from ._options import DEFAULT_ENGINE_CHOICE, DrawsOption, EngineOption, FormatOption, SeedOption
+from ._options import (
+    DEFAULT_ENGINE_CHOICE,
+    DrawsOption,
+    EngineOption,
+    ExampleOption,
+    FormatOption,
+    SeedOption,
+    source_path,
+)
 from ._output import OutputFormat, Report, reporting, say, stderr_console, write_output
 
 __all__ = ["REPLAY_CSV_COLUMNS", "Forecaster", "replay_command"]
@@ -197,7 +205,9 @@ def _replay_report(rp: Replay) -> Report:
 
 def replay_command(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="A finished count file (CSV).", show_default=False)],
+    file: Annotated[
+        Path | None, typer.Argument(help="A finished count file (CSV); or use --example.", show_default=False)
+    ] = None,
     final: _FinalOption = None,
     plot: _PlotOption = None,
     forecaster: _ForecasterOption = Forecaster.racecast,
@@ -205,10 +215,12 @@ def replay_command(
     seed: SeedOption = None,
     draws: DrawsOption = DEFAULT_DRAWS,
     output: FormatOption = OutputFormat.table,
+    example: ExampleOption = None,
 ) -> None:
     """Replay a finished count: a forecast after every release from what was known then, and its score."""
+    path = source_path(file, example, "file")
     with reporting(ctx):
-        count = read_count(file)
+        count = read_count(path)
         kwargs: dict[str, Any] = {}
         if forecaster is Forecaster.racecast:
             kwargs = {"engine": engine.value, "draws": draws}

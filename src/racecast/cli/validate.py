@@ -11,6 +11,7 @@ import typer
 from ..count import Count
 from ..errors import RacecastWarning
 from ..io import count_problems, read_count
+from ._options import ExampleOption, source_path
 from ._output import EXIT_BAD_INPUT, reporting, say
 
 __all__ = ["validate_command"]
@@ -18,14 +19,18 @@ __all__ = ["validate_command"]
 
 def validate_command(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="Count file (CSV) to check.", show_default=False)],
+    file: Annotated[
+        Path | None, typer.Argument(help="Count file (CSV) to check.", show_default=False)
+    ] = None,
     limit: Annotated[int, typer.Option(help="Stop after this many problems.")] = 100,
+    example: ExampleOption = None,
 ) -> None:
     """Check a count file and report every problem found, with file, row and column.
 
     Exit code 0 when the file is a valid count (warnings such as corrections are
     printed but do not fail it), 2 when it has problems.
     """
+    file = source_path(file, example, "file")
     with reporting(ctx):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RacecastWarning)

@@ -35,12 +35,13 @@ density), ``nuts`` (all use of PyMC, nutpie and ArviZ), ``engines`` (NUTS checke
 retried and replaced by the fast engine on trouble).
 """
 
-from .data import ModelData, Posterior, Priors, build_model_data
+from .data import UNTYPED_BATCH_TYPES, ModelData, Posterior, Priors, build_model_data
 from .engines import check_diagnostics, fit_posterior
 from .fast import fit_fast
 from .nuts import fit_nuts
 
 __all__ = [
+    "UNTYPED_BATCH_TYPES",
     "ModelData",
     "Posterior",
     "Priors",

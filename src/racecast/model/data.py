@@ -16,7 +16,17 @@ import numpy as np
 from ..count import Count
 from ..errors import ForecastInputError
 
-__all__ = ["ModelData", "Posterior", "Priors", "build_model_data"]
+__all__ = ["UNTYPED_BATCH_TYPES", "ModelData", "Posterior", "Priors", "build_model_data"]
+
+UNTYPED_BATCH_TYPES = frozenset({"mixed", "unspecified"})
+"""Batch types that say nothing about which ballots a release held.
+
+``mixed`` (a release lumping vote methods and places, as every NYT 2020 update) and
+``unspecified`` (a Clarity feed's votes outside every vote type).  What is still to
+count of such a type can be a different kind of ballot altogether (mail after
+in-person, one county after another), so its remainder shift is
+``Priors.untyped_remainder_sd``, not ``remainder_sd``.
+"""
 
 
 @dataclass(frozen=True)
@@ -54,7 +64,12 @@ class Priors:
         to every simulated batch of the type so it does not average away.  ``0.05``
         is a two-way log-odds sd of 0.07, about 1.8 share points near 50%, for a
         wholly outstanding type; ``sqrt(f_t)`` scales it down as the type is counted
-        (a random-walk lean averaged over the remainder; ``docs/model.md``).
+        (a random-walk lean averaged over the remainder; ``docs/model.md``).  Applies
+        to typed batch types (``late_mail``, ``vote_center``, ...).
+    untyped_remainder_sd
+        The same shift for a type in [`UNTYPED_BATCH_TYPES`][racecast.model.UNTYPED_BATCH_TYPES]
+        (``mixed``, ``unspecified``), whose remainder may be other kinds of ballots
+        than those counted; ``None`` turns it off.
     revision_rel, revision_abs
         Revisions of the votes already counted (canvass corrections, late uploads,
         cured ballots, write-ins): each candidate's counted total ``c`` gets an
@@ -88,6 +103,7 @@ class Priors:
     rate_type_sd: float = 0.3
     rate_batch_sd: float = 0.2
     remainder_sd: float | None = None
+    untyped_remainder_sd: float | None = None
     revision_rel: float | None = None
     revision_abs: float | None = None
     outstanding_df: float | None = None
