@@ -60,10 +60,16 @@ def release_row(now: racecast.Count, *, seed: int, engine: str) -> dict:
         "share_upper": None,
     }
     if now.latest_outstanding():
-        with warnings.catch_warnings():
-            # The not-yet-counted provisional ballots are announced once, below.
+        with warnings.catch_warnings(record=True) as caught:
+            # The not-yet-counted provisional ballots and stale estimates are announced once, below.
             warnings.simplefilter("ignore", racecast.UnseenBatchTypeWarning)
+            warnings.simplefilter("always", racecast.StaleOutstandingWarning)
             fc = racecast.forecast(now, seed=seed, engine=engine)
+        for w in caught:
+            if issubclass(w.category, racecast.StaleOutstandingWarning):
+                row["stale"] = True
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         share = fc.final_share.loc["Karen Bass"]
         row["p_bass"] = float(fc.win_probability["Karen Bass"])
         row.update({f"share_{q}": float(share[q]) for q in ("median", "lower", "upper")})
@@ -90,6 +96,12 @@ def print_table(count: racecast.Count, rows: list[dict]) -> None:
         "\nProvisional ballots are outstanding throughout but were never counted in these releases: "
         "their lean comes from the spread of the other batch types."
     )
+    stale = [str(row["release"]) for row in rows if row.get("stale")]
+    if stale:
+        print(
+            f"At release(s) {', '.join(stale)} the latest published outstanding estimate was older than "
+            "releases of its type: what was counted since is subtracted from it, and its uncertainty widened."
+        )
     print("Bass finished with 54.83% of the two-candidate vote (certified, the last release).")
 
 
