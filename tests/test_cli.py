@@ -468,7 +468,8 @@ def test_example_names_bundled_data_instead_of_a_path():
     assert by_name.exit_code == 0, by_name.output
     assert json.loads(by_name.stdout)["candidates"] == json.loads(by_path.stdout)["candidates"]
     valid = run("validate", "--example", "la_mayor_2022_primary")
-    assert valid.exit_code == 0 and "2 releases" in valid.stdout
+    assert valid.exit_code == 0
+    assert "2 releases" in valid.stdout
 
 
 @pytest.mark.parametrize(

@@ -27,8 +27,8 @@ def test_each_release_with_an_outstanding_estimate_is_fitted_once(fits):
 
 
 def test_scores_use_common_random_numbers_and_the_guard_bounds_them(fits):
-    a = score_releases(fits, racecast.Priors())
-    b = score_releases(fits, racecast.Priors())
+    a = score_releases(fits, racecast.Priors.model_only())
+    b = score_releases(fits, racecast.Priors.model_only())
     assert a.equals(b)
     assert (a["log_score"] >= np.log(1e-3 / 2) - 1e-12).all()
     assert mean_log_score(a) == pytest.approx(a["log_score"].mean())  # one count: its mean
@@ -46,7 +46,7 @@ def test_a_point_forecast_that_missed_scores_low_and_revisions_lift_it():
     text = "batch_type,Ann,Bob,outstanding_early_mail\nearly_mail,5000,4990,0\nearly_mail,10000,9990,0\n"
     count = racecast.read_count(io.StringIO(text), name="reported complete")
     fits = fit_releases([count], finals=[[10_010, 10_000]], draws=300)  # the canvass added 20 votes
-    off = score_releases(fits, racecast.Priors())["log_score"]
+    off = score_releases(fits, racecast.Priors.model_only())["log_score"]
     on = score_releases(fits, racecast.Priors(revision_rel=1e-3, revision_abs=0.5))["log_score"]
     assert (off < 0).all()  # a point 5 bandwidths from the truth
     assert (on > off + 5).all()

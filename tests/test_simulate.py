@@ -127,26 +127,28 @@ def test_terms_left_off_change_nothing():
     count = _count()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", racecast.RacecastWarning)
-        a = racecast.forecast(count, seed=4, draws=300)
-        b = racecast.forecast(count, seed=4, draws=300, priors=racecast.Priors(remainder_sd=None))
+        a = racecast.forecast(count, seed=4, draws=300, priors=racecast.Priors.model_only())
+        b = racecast.forecast(count, seed=4, draws=300, priors=racecast.Priors.model_only(remainder_sd=None))
     assert np.array_equal(a.final_draws, b.final_draws)
 
 
 def test_revisions_have_the_documented_sd_and_keep_totals_whole_and_non_negative():
     counted = np.array([1_000_000, 400])
     final = np.tile(counted, (20_000, 1))
-    priors = racecast.Priors(revision_rel=0.001, revision_abs=1.0)
+    priors = racecast.Priors.model_only(revision_rel=0.001, revision_abs=1.0)
     got = revise(final, counted, priors, np.random.default_rng(1))
     sd = 0.001 * counted + np.sqrt(counted)
     assert got.dtype == np.int64
     assert (got >= 0).all()
     np.testing.assert_allclose(got.std(axis=0), sd, rtol=0.03)
-    assert np.array_equal(revise(final, counted, racecast.Priors(), np.random.default_rng(1)), final)
+    assert np.array_equal(
+        revise(final, counted, racecast.Priors.model_only(), np.random.default_rng(1)), final
+    )
 
 
 def test_a_near_tie_reported_complete_stays_near_even_with_revisions():
     count = _count("batch_type,Ann,Bob\nearly_mail,5006,4994\n")
-    priors = racecast.Priors(revision_rel=0.002, revision_abs=0.5)
+    priors = racecast.Priors.model_only(revision_rel=0.002, revision_abs=0.5)
     fc = racecast.forecast(count, seed=2, draws=2000, remaining={}, priors=priors)
     # each total's sd 0.002 * 5,000 + 0.5 * sqrt(5,000) = 45, the margin's 64: P(Ann) = Phi(12 / 64) = 0.57
     assert 0.5 < fc.win_probability["Ann"] < 0.65
@@ -157,11 +159,11 @@ def test_an_unseen_type_lean_is_widened_by_the_floor_and_student_t():
     _, data, post = _fit()
     t = data.types.index("late_mail")
     base = post.alpha[:, t] - post.mu
-    floor = racecast.Priors(unseen_type_floor=0.3)
+    floor = racecast.Priors.model_only(unseen_type_floor=0.3)
     alpha, _ = type_lean(dataclasses.replace(data, priors=floor), post, t, np.random.default_rng(3))
     ratio = np.sqrt(post.sigma_type**2 + 0.3**2) / post.sigma_type
     np.testing.assert_allclose(alpha - post.mu, base * ratio[:, None])
-    t4 = racecast.Priors(unseen_type_df=4)
+    t4 = racecast.Priors.model_only(unseen_type_df=4)
     alpha, _ = type_lean(dataclasses.replace(data, priors=t4), post, t, np.random.default_rng(3))
     w2 = ((alpha - post.mu) / base)[:, 0] ** 2  # df / chi2_df, one per draw
     assert np.median(w2) == pytest.approx(4 / stats.chi2.median(4), rel=0.08)
@@ -172,7 +174,7 @@ def test_an_unseen_type_lean_is_widened_by_the_floor_and_student_t():
 
 def test_the_remainder_shift_scales_with_the_square_root_of_what_is_left():
     _, data, post = _fit()
-    pr = racecast.Priors(remainder_sd=0.2)
+    pr = racecast.Priors.model_only(remainder_sd=0.2)
     t = data.types.index("vote_center")  # 10,000 counted, 8,000 left: f = 8/18
     alpha, _ = type_lean(dataclasses.replace(data, priors=pr), post, t, np.random.default_rng(4))
     shift = (alpha - post.alpha[:, t])[:, 0]
@@ -180,12 +182,14 @@ def test_the_remainder_shift_scales_with_the_square_root_of_what_is_left():
 
 
 def test_a_stale_estimate_is_widened_by_published_over_left_up_to_the_cap():
-    pr = racecast.Priors()
+    pr = racecast.Priors.model_only()
     fresh = RemainingSpec({"x": 1000.0}, "votes", 0.1)
     stale = RemainingSpec({"x": 1000.0}, "votes", 0.1, published={"x": 3000.0})
     a = np.log(outstanding_factor(fresh, "x", pr, 50_000, np.random.default_rng(5)))
     b = np.log(outstanding_factor(stale, "x", pr, 50_000, np.random.default_rng(5)))
     assert b.std() / a.std() == pytest.approx(np.sqrt(np.log1p(0.3**2) / np.log1p(0.1**2)), rel=0.02)
-    t4 = outstanding_factor(fresh, "x", racecast.Priors(outstanding_df=4), 50_000, np.random.default_rng(5))
+    t4 = outstanding_factor(
+        fresh, "x", racecast.Priors.model_only(outstanding_df=4), 50_000, np.random.default_rng(5)
+    )
     assert (np.abs(np.log(t4)) > 0.4).mean() > 3 * (np.abs(a) > 0.4).mean()  # heavier tails
     assert t4.max() <= 10.0 + 1e-9

@@ -79,10 +79,8 @@ GRID: dict[str, tuple[float | None, ...]] = {
 """Values tried for each hyper-parameter (``None``/0 turns a term off); ``outstanding_sd``
 is the relative sd of outstanding estimates ([`forecast`][racecast.forecast]'s argument).
 
-``outstanding_sd`` is not searched below the hand-set 0.15: the outstanding figures of a
-library of *completed* counts were compiled after the fact (checked against later releases,
-or a feed's own model), so they look more accurate than an estimate published on the night;
-a library can teach that they are worse, not that live ones are better."""
+``outstanding_sd`` is not searched below the hand-set 0.15: a library's outstanding figures were
+compiled after the fact, so they look more accurate than an estimate published on the night."""
 
 
 @dataclass(frozen=True, eq=False)

@@ -33,6 +33,13 @@ in-person, one county after another), so its remainder shift is
 class Priors:
     """Prior scales of the batch-type model (see ``docs/model.md``).
 
+    The simulation terms (``remainder_sd`` to ``unseen_type_floor``) default to the
+    values [`learn_priors`][racecast.learn_priors] finds on the library of real counts
+    (``benchmarks/learn_priors.py``, ``docs/priors-learned.json``, each election weighing
+    the same): ``untyped_remainder_sd`` 0.3, ``revision_rel`` 3e-4, ``unseen_type_floor``
+    0.3 and ``unseen_type_df`` 8; the others were learned off (``None``).  ``None`` turns
+    a term off.
+
     Scores are zero-sum per candidate; in a two-candidate race a score scale
     ``s`` is a log-odds scale of ``s * sqrt(2)``; near 50% one log-odds unit is
     about 25 share points.
@@ -67,7 +74,7 @@ class Priors:
         (a random-walk lean averaged over the remainder; ``docs/model.md``).  Applies
         to typed batch types (``late_mail``, ``vote_center``, ...).
     untyped_remainder_sd
-        The same shift for a type in [`UNTYPED_BATCH_TYPES`][racecast.model.UNTYPED_BATCH_TYPES]
+        The same shift for a type in ``racecast.model.UNTYPED_BATCH_TYPES``
         (``mixed``, ``unspecified``), whose remainder may be other kinds of ballots
         than those counted; ``None`` turns it off.
     revision_rel, revision_abs
@@ -103,12 +110,12 @@ class Priors:
     rate_type_sd: float = 0.3
     rate_batch_sd: float = 0.2
     remainder_sd: float | None = None
-    untyped_remainder_sd: float | None = None
-    revision_rel: float | None = None
+    untyped_remainder_sd: float | None = 0.3
+    revision_rel: float | None = 3e-4
     revision_abs: float | None = None
     outstanding_df: float | None = None
-    unseen_type_df: float | None = None
-    unseen_type_floor: float | None = None
+    unseen_type_df: float | None = 8.0
+    unseen_type_floor: float | None = 0.3
 
     def __post_init__(self) -> None:
         for name in ("outstanding_df", "unseen_type_df"):
@@ -118,10 +125,32 @@ class Priors:
                     f"Priors.{name} must be None (normal) or more than 2 (a finite variance), got {value!r}"
                 )
 
+    @classmethod
+    def model_only(cls, **scales: float) -> Priors:
+        """Priors with every simulation term off: the batch-type model's own world.
+
+        What the simulation assumes when nothing is known beyond the counted batches
+        (racecast 0.1's defaults): no remainder shift, no revisions, normal outstanding
+        and unseen-type draws.  ``scales`` sets any other field.
+        """
+        off: dict[str, Any] = dict.fromkeys(_SIMULATION_TERMS)
+        return cls(**{**off, **scales})
+
     @property
     def revises(self) -> bool:
         """Whether counted votes may be revised (``revision_rel`` or ``revision_abs`` set)."""
         return bool(self.revision_rel or self.revision_abs)
+
+
+_SIMULATION_TERMS = (
+    "remainder_sd",
+    "untyped_remainder_sd",
+    "revision_rel",
+    "revision_abs",
+    "outstanding_df",
+    "unseen_type_df",
+    "unseen_type_floor",
+)
 
 
 @dataclass(frozen=True, eq=False)
