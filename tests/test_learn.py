@@ -6,6 +6,7 @@ import io
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import racecast
@@ -56,3 +57,22 @@ def test_no_forecastable_release_is_an_input_error():
     count = racecast.read_count(racecast.example_path("la_mayor_2022_general"))[:2]
     with pytest.raises(racecast.ForecastInputError, match="no release"):
         learn_priors([count])
+
+
+def test_groups_weigh_each_election_the_same_not_each_count():
+    scores = pd.DataFrame({"count": ["a", "b", "c", "c"], "log_score": [1.0, 1.0, 4.0, 4.0]})
+    assert mean_log_score(scores) == pytest.approx(2.0)  # counts a, b, c weigh the same
+    groups = {"a": "ballot", "b": "ballot", "c": "feed"}
+    assert mean_log_score(scores, groups) == pytest.approx(2.5)  # (mean(1, 1) + 4) / 2
+    assert mean_log_score(scores, {"a": "ballot"}) == pytest.approx(2.0)  # b and c their own groups
+
+
+def test_model_only_turns_every_simulation_term_off_and_keeps_given_scales():
+    pr = racecast.Priors.model_only(batch_sd=0.1, remainder_sd=0.2)
+    assert pr.batch_sd == 0.1
+    assert pr.remainder_sd == 0.2
+    assert not pr.revises
+    assert (pr.untyped_remainder_sd, pr.unseen_type_df, pr.unseen_type_floor, pr.outstanding_df) == (
+        None,
+    ) * 4
+    assert racecast.Priors().revises  # the learned defaults revise counted votes
