@@ -181,6 +181,23 @@ def test_the_remainder_shift_scales_with_the_square_root_of_what_is_left():
     assert shift.std() == pytest.approx(0.2 * np.sqrt(8 / 18), rel=0.05)
 
 
+def test_the_remainder_of_a_lumped_type_shifts_by_the_same_sd_however_little_is_left():
+    """``mixed``/``unspecified``: the remainder may be another population, so no ``sqrt(f_t)``."""
+    _, data, post = _fit()
+    pr = racecast.Priors.model_only(remainder_sd=0.05, untyped_remainder_sd=0.2)
+    t = data.types.index("vote_center")
+    lumped = tuple("mixed" if name == "vote_center" else name for name in data.types)
+    for left in (8000.0, 100.0):  # f = 8/18, then 1/101
+        hint = data.remaining_votes_hint.copy()
+        hint[t] = left
+        d = dataclasses.replace(data, priors=pr, types=lumped, remaining_votes_hint=hint)
+        alpha, _ = type_lean(d, post, t, np.random.default_rng(4))
+        assert (alpha - post.alpha[:, t])[:, 0].std() == pytest.approx(0.2, rel=0.05), left
+    typed = dataclasses.replace(data, priors=pr)  # the same type, typed: remainder_sd sqrt(f)
+    alpha, _ = type_lean(typed, post, t, np.random.default_rng(4))
+    assert (alpha - post.alpha[:, t])[:, 0].std() == pytest.approx(0.05 * np.sqrt(8 / 18), rel=0.05)
+
+
 def test_a_stale_estimate_is_widened_by_published_over_left_up_to_the_cap():
     pr = racecast.Priors.model_only()
     fresh = RemainingSpec({"x": 1000.0}, "votes", 0.1)

@@ -45,6 +45,7 @@ import pandas as pd
 from .count import Count
 from .errors import ForecastInputError, RacecastError
 from .model import ModelData, Posterior, Priors, build_model_data, fit_fast
+from .model.data import simulation_terms
 from .outstanding import resolve_outstanding
 from .pooling import pool_candidates
 from .settings import DEFAULT_OUTSTANDING_SD
@@ -68,7 +69,7 @@ MIN_BANDWIDTH = 1e-4
 """Smallest kernel bandwidth, in margin units (0.0001 = 0.01 points)."""
 GRID: dict[str, tuple[float | None, ...]] = {
     "remainder_sd": (None, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6),
-    "untyped_remainder_sd": (None, 0.05, 0.1, 0.2, 0.3, 0.4, 0.6, 0.8),
+    "untyped_remainder_sd": (None, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6),
     "revision_rel": (None, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2),
     "revision_abs": (None, 0.25, 0.5, 1.0, 2.0, 4.0),
     "outstanding_sd": (0.15, 0.2, 0.3, 0.45, 0.7, 1.0),
@@ -81,6 +82,9 @@ is the relative sd of outstanding estimates ([`forecast`][racecast.forecast]'s a
 
 ``outstanding_sd`` is not searched below the hand-set 0.15: a library's outstanding figures were
 compiled after the fact, so they look more accurate than an estimate published on the night."""
+
+if unknown := set(GRID) - {"outstanding_sd", *simulation_terms()}:  # pragma: no cover - import-time check
+    raise ImportError(f"racecast.learn.GRID names no simulation term of Priors: {sorted(unknown)}")
 
 
 @dataclass(frozen=True, eq=False)

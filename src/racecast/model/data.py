@@ -8,7 +8,7 @@ return a [`Posterior`][racecast.model.Posterior].
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -74,9 +74,12 @@ class Priors:
         (a random-walk lean averaged over the remainder; ``docs/model.md``).  Applies
         to typed batch types (``late_mail``, ``vote_center``, ...).
     untyped_remainder_sd
-        The same shift for a type in ``racecast.model.UNTYPED_BATCH_TYPES``
-        (``mixed``, ``unspecified``), whose remainder may be other kinds of ballots
-        than those counted; ``None`` turns it off.
+        The shift for a type in ``racecast.model.UNTYPED_BATCH_TYPES`` (``mixed``,
+        ``unspecified``), ``N(0, untyped_remainder_sd^2)`` per candidate score with no
+        ``f_t``: the remainder of a lumped type may be other kinds of ballots than
+        those counted (mail after in-person, one county after another), whose lean
+        does not come closer to the counted part's as less of it is left; its weight
+        in the final share, ``f_t``, still goes to zero.  ``None`` turns it off.
     revision_rel, revision_abs
         Revisions of the votes already counted (canvass corrections, late uploads,
         cured ballots, write-ins): each candidate's counted total ``c`` gets an
@@ -133,7 +136,7 @@ class Priors:
         (racecast 0.1's defaults): no remainder shift, no revisions, normal outstanding
         and unseen-type draws.  ``scales`` sets any other field.
         """
-        off: dict[str, Any] = dict.fromkeys(_SIMULATION_TERMS)
+        off: dict[str, Any] = dict.fromkeys(simulation_terms())
         return cls(**{**off, **scales})
 
     @property
@@ -142,15 +145,14 @@ class Priors:
         return bool(self.revision_rel or self.revision_abs)
 
 
-_SIMULATION_TERMS = (
-    "remainder_sd",
-    "untyped_remainder_sd",
-    "revision_rel",
-    "revision_abs",
-    "outstanding_df",
-    "unseen_type_df",
-    "unseen_type_floor",
-)
+def simulation_terms() -> tuple[str, ...]:
+    """Names of the simulation terms of [`Priors`][racecast.Priors]: its fields that ``None`` turns off.
+
+    Read from the dataclass itself (every field typed ``float | None``), so a new term is
+    known to [`Priors.model_only`][racecast.Priors.model_only] and to the learner's grid
+    check the moment it is declared.
+    """
+    return tuple(f.name for f in fields(Priors) if "None" in str(f.type))
 
 
 @dataclass(frozen=True, eq=False)
