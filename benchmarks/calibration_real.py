@@ -1,11 +1,13 @@
-"""Calibration of racecast on real counts: today's numbers, the "before" of issues 14 and 15.
+"""Calibration of racecast on real counts (issues 14 and 15).
 
 Replays, release by release, every real count in ``../shared/data`` (read in place, never
 copied) and holds each forecast made before the final release against the final result,
 with the tables of ``racecast.evaluation.calibration``:
 
 - the whole LA County 2022 ballot (430 contests, 14 releases; ``la_county_2022/``), every
-  contest under its own rule, with ``racecast.evaluation.ballot_replay.replay_ballot``;
+  contest under its own rule, with ``racecast.evaluation.ballot_replay.replay_ballot``,
+  once one contest at a time and once with the scales learned across the contests as
+  the ballot stood after each release (``racecast.share_scales``);
 - the NYT 2020 battleground feed, six states (``nyt2020/``, third-party: read in place);
 - the LA mayor 2022 general (16 rows to the certified result) and primary.
 
@@ -49,9 +51,9 @@ LA_PRIMARY = "LA mayor 2022 primary"
 
 
 # --------------------------------------------------------------------------- replays
-def ballot_rows(processes: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def ballot_rows(processes: int, shared_scales: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     ballot = racecast.read_ballot(SHARED / "la_county_2022")
-    br = replay_ballot(ballot, seed=SEED, engine="fast", processes=processes)
+    br = replay_ballot(ballot, seed=SEED, engine="fast", processes=processes, shared_scales=shared_scales)
     return br.rows.assign(dataset=BALLOT), br.contests
 
 
@@ -119,7 +121,9 @@ SUMMARY_HEAD = [
 ]
 
 
-def build_tables(rows: pd.DataFrame, contests: pd.DataFrame) -> dict[str, dict[str, Any]]:
+def build_tables(
+    rows: pd.DataFrame, contests: pd.DataFrame, shared: pd.DataFrame | None = None
+) -> dict[str, dict[str, Any]]:
     """Every published table: ``{name: {"columns", "display", "data"}}``."""
     ballot = rows[rows["dataset"] == BALLOT]
     comp = cal.competitive(ballot).assign(dataset=BALLOT_COMPETITIVE)
@@ -150,7 +154,27 @@ def build_tables(rows: pd.DataFrame, contests: pd.DataFrame) -> dict[str, dict[s
     add_binned(add, scored[scored["dataset"].isin([BALLOT, BALLOT_COMPETITIVE, NYT])])
     add_wrong(add, rows)
     add_status(add, contests)
+    if shared is not None:
+        add_shared(add, ballot, shared)
     return tables
+
+
+def add_shared(add: Callable[..., None], single: pd.DataFrame, shared: pd.DataFrame) -> None:
+    """The LA ballot replayed one contest at a time and with scales shared across contests, by stage."""
+    frames = []
+    for label, rows in (("one contest at a time", single), ("scales shared across contests", shared)):
+        for subset, part in (("all", rows), ("competitive", cal.competitive(rows))):
+            frames.append(part.assign(dataset=f"{label}|{subset}"))
+    both = pd.concat(frames, ignore_index=True)
+    table = cal.coverage_by_stage(both, by="dataset")
+    split = table["dataset"].str.split("|", expand=True)
+    table = table.assign(model=split[0], contests=split[1]).drop(columns="dataset")
+    add(
+        "shared_scales",
+        ["scales", "contests", "stage", *SUMMARY_HEAD],
+        table,
+        _summary_display(table, ["model", "contests", "stage"]),
+    )
 
 
 def add_binned(add: Callable[..., None], main: pd.DataFrame) -> None:
@@ -296,6 +320,10 @@ def main(argv: list[str] | None = None) -> int:
     b_rows, contests = ballot_rows(args.processes)
     seconds["ballot"] = time.perf_counter() - t0
     print(f"LA County ballot replayed in {seconds['ballot']:.0f} s", flush=True)
+    t_shared = time.perf_counter()
+    shared_rows, _ = ballot_rows(args.processes, shared_scales=True)
+    seconds["ballot_shared_scales"] = time.perf_counter() - t_shared
+    print(f"... with scales shared across contests in {seconds['ballot_shared_scales']:.0f} s", flush=True)
     t1 = time.perf_counter()
     n_rows = nyt_rows()
     seconds["nyt"] = time.perf_counter() - t1
@@ -304,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     la_rows = la_mayor_rows()
     seconds["la_mayor"] = time.perf_counter() - t2
     rows = pd.concat([b_rows, n_rows, la_rows], ignore_index=True)
-    tables = build_tables(rows, contests)
+    tables = build_tables(rows, contests, shared_rows)
     seconds["total"] = time.perf_counter() - t0
     out = args.out
     out.mkdir(parents=True, exist_ok=True)

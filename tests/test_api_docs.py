@@ -39,6 +39,7 @@ DOCUMENTED_MODULES = (
     "provenance",
     "ballot",
     "ballot_forecast",
+    "shared_scales",
 )
 
 _ROLE = re.compile(r":(class|meth|func|mod|attr|data):")

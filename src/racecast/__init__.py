@@ -32,6 +32,7 @@ from .pipeline import forecast
 from .prior import Prior
 from .result import Forecast, read_forecast
 from .settings import NutsSettings
+from .shared_scales import SharedScales, share_scales
 
 __all__ = [
     "Count",
@@ -56,6 +57,8 @@ __all__ = [
     "Ballot",
     "forecast_ballot",
     "BallotForecast",
+    "share_scales",
+    "SharedScales",
     "__version__",
     *_errors.__all__,  # every error and warning class
 ]

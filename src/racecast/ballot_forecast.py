@@ -27,7 +27,8 @@ from .ballot import Ballot, is_uncontested, rule_label, winners
 from .errors import ForecastInputError, RacecastWarning
 from .parallel import COLUMNS, ContestOutcome, run_contests
 from .rules import Majority, Rule, Threshold, resolve_rule
-from .settings import DEFAULT_ENGINE, Engine, ForecastSettings
+from .settings import DEFAULT_ENGINE, DEFAULT_SHARED_SCALES, Engine, ForecastSettings
+from .shared_scales import share_scales
 
 __all__ = ["CALLED", "LIKELY", "STATUSES", "BallotForecast", "forecast_ballot"]
 
@@ -202,6 +203,7 @@ def forecast_ballot(
     executor: Any = None,
     progress: bool = True,
     chunksize: int | None = None,
+    shared_scales: bool = DEFAULT_SHARED_SCALES,
     **forecast_kwargs: Any,
 ) -> BallotForecast:
     """Forecast every contest of a ballot; one contest's failure never stops the others.
@@ -223,6 +225,11 @@ def forecast_ballot(
         the contests forecast, as in [`forecast_many`][racecast.forecast_many].
     engine, processes, client, executor, progress, chunksize
         As for [`forecast_many`][racecast.forecast_many].
+    shared_scales
+        Learn the model's scales (``type_sd``, ``batch_sd``) across every contest
+        forecast, from the ballot as it stands ([`share_scales`][racecast.share_scales];
+        recorded in ``settings["shared_scales"]``), instead of taking them from
+        ``priors=`` for each contest alone.
     **forecast_kwargs
         Passed to [`forecast`][racecast.forecast] for every contest (``draws``,
         ``interval``, ``remaining``, ...); not ``rule`` or ``seats``, which come
@@ -270,12 +277,18 @@ def forecast_ballot(
         if not is_uncontested(rule_of[c], len(now.candidates[c])) and now.votes[c][-1].sum() > 0
     ]
     kwargs = {"engine": engine, **forecast_kwargs}
+    learned = None
+    if shared_scales:
+        learned = share_scales((count for _, count, _ in modelled), forecast_kwargs.get("priors"))
+        kwargs["priors"] = learned.priors
     where = {"processes": processes, "client": client, "executor": executor, "chunksize": chunksize}
     label = "forecast_ballot" if progress else False
     outcomes = run_contests(modelled, kwargs, seed=seed, progress=label, errors="record", **where)
     table, contests = _tables(now, rule_of, {o.name: o for o in outcomes})
     _warn(contests)
     settings = {"seed": seed, "as_of_release": int(now.release_ids[-1]), **_plain(kwargs)}
+    if learned is not None:
+        settings["shared_scales"] = learned.to_dict()
     return BallotForecast(ballot=now, table=table, contests=contests, settings=settings)
 
 

@@ -36,6 +36,7 @@ __all__ = [
     "DEFAULT_ENGINE",
     "DEFAULT_INTERVAL",
     "DEFAULT_OUTSTANDING_SD",
+    "DEFAULT_SHARED_SCALES",
     "MAX_OUTSTANDING_SD",
     "Engine",
     "ForecastSettings",
@@ -54,6 +55,10 @@ DEFAULT_INTERVAL = 0.9
 DEFAULT_OUTSTANDING_SD = 0.15
 """Relative sd of outstanding-ballot estimates: registrars' estimates are routinely
 10-20% off (LA 2022's Nov 9 estimate was ~14% low)."""
+DEFAULT_SHARED_SCALES = False
+"""Whether [`forecast_ballot`][racecast.forecast_ballot] learns the model's scales across
+its contests ([`share_scales`][racecast.share_scales]); see ``docs/calibration.md`` for
+the replay of the LA County ballot that decides it."""
 MAX_OUTSTANDING_SD = 10.0
 """Largest accepted ``outstanding_sd`` (a relative sd: 10 = 1,000%)."""
 MIN_DRAWS = 100

@@ -39,8 +39,11 @@ import pandas as pd
 from ..ballot import Ballot, is_uncontested
 from ..count import Count
 from ..errors import ForecastInputError
+from ..model import Priors
+from ..pipeline import forecast
 from ..rules import Rule
 from ..settings import Engine
+from ..shared_scales import share_scales
 from .calibration import _ROW_COLUMNS, COMPETITIVE_MARGIN, calibration_rows, final_margin
 from .replay import replay
 
@@ -80,6 +83,27 @@ class BallotReplay:
     rows: pd.DataFrame
     contests: pd.DataFrame
     settings: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _SharedScalesForecaster:
+    """racecast's forecast, with the scales learned across the ballot as it stood at each release."""
+
+    priors: dict[int, Priors]
+    engine: Engine
+
+    def __call__(self, count: Count, **kwargs: Any) -> Any:
+        priors = self.priors[int(count.release_ids[-1])]
+        return forecast(count, **{**kwargs, "engine": self.engine, "priors": priors})
+
+
+def _shared_priors(ballot: Ballot, base: Priors | None) -> dict[int, Priors]:
+    """Release -> the priors learned across every contest of the ballot as it stood then."""
+    out = {}
+    for release in ballot.release_ids[:-1]:
+        now = ballot.as_of(int(release))
+        out[int(release)] = share_scales((now.contest(c) for c in now.contests), base).priors
+    return out
 
 
 def _replay_contest(
@@ -123,6 +147,7 @@ def replay_ballot(
     seed: int | None = None,
     engine: Engine = "fast",
     processes: int = 1,
+    shared_scales: bool = False,
     **forecast_kwargs: Any,
 ) -> BallotReplay:
     """Replay every contest of a ballot against its final release.
@@ -141,6 +166,10 @@ def replay_ballot(
         Engine of every forecast (default ``"fast"``: a ballot is thousands of forecasts).
     processes
         Worker processes (1: in this process).
+    shared_scales
+        Learn the model's scales across every contest of the ballot as it stood after
+        each release ([`share_scales`][racecast.share_scales]) and forecast each
+        contest with them, instead of one contest at a time.
     **forecast_kwargs
         Passed to every forecast (e.g. ``draws``); not ``rule``, which comes from the ballot.
 
@@ -155,7 +184,11 @@ def replay_ballot(
     names = list(ballot.contests if contests is None else contests)
     entropy = int(np.random.SeedSequence(seed).entropy)  # type: ignore[arg-type]
     seeds = np.random.SeedSequence(entropy).generate_state(len(names), dtype=np.uint32)
-    kwargs = {"engine": engine, **forecast_kwargs}
+    kwargs: dict[str, Any] = {"engine": engine, **forecast_kwargs}
+    if shared_scales:
+        priors = _shared_priors(ballot, forecast_kwargs.get("priors"))
+        kwargs = {**{k: v for k, v in forecast_kwargs.items() if k != "priors"}}
+        kwargs["forecaster"] = _SharedScalesForecaster(priors, engine)
     tasks = [
         (n, ballot.contest(n), ballot.rule(n), int(s), kwargs) for n, s in zip(names, seeds, strict=True)
     ]
@@ -170,4 +203,5 @@ def replay_ballot(
     table = pd.DataFrame([info for _, info in results]).set_index("contest")
     table["competitive"] = table["margin"] < COMPETITIVE_MARGIN
     cols = ["rule", "status", "forecasts", "margin", "competitive", "seconds", "message"]
-    return BallotReplay(rows=rows, contests=table[cols], settings={"seed": entropy, **kwargs})
+    settings = {"seed": entropy, "engine": engine, "shared_scales": shared_scales, **forecast_kwargs}
+    return BallotReplay(rows=rows, contests=table[cols], settings=settings)

@@ -37,7 +37,7 @@ retried and replaced by the fast engine on trouble).
 
 from .data import UNTYPED_BATCH_TYPES, ModelData, Posterior, Priors, build_model_data
 from .engines import check_diagnostics, fit_posterior
-from .fast import fit_fast
+from .fast import fit_fast, scale_log_likelihood
 from .nuts import fit_nuts
 
 __all__ = [
@@ -50,4 +50,5 @@ __all__ = [
     "fit_fast",
     "fit_nuts",
     "fit_posterior",
+    "scale_log_likelihood",
 ]

@@ -13,7 +13,7 @@ import numpy as np
 from .data import ModelData, Posterior
 from .gaussian import _BlockResult, _draw_gaussian, _rate_block, _share_block, _shares_from_beta
 
-__all__ = ["fit_fast"]
+__all__ = ["fit_fast", "scale_log_likelihood"]
 
 
 def _halfnormal_logpdf(x: np.ndarray, scale: float) -> np.ndarray:
@@ -119,3 +119,18 @@ def fit_fast(data: ModelData, *, draws: int, rng: np.random.Generator) -> Poster
         engine="fast",
         diagnostics=diag,
     )
+
+
+def scale_log_likelihood(
+    data: ModelData, sigma_type: np.ndarray, sigma_batch: np.ndarray, *, rate: bool = False
+) -> np.ndarray:
+    """Log marginal likelihood of the counted batches at each pair of scales.
+
+    The share block's ``(sigma_type, sigma_batch)`` (or, with ``rate=True``, the
+    turnout block's): the exact Gaussian integral over the contest mean, type leans
+    and drifts, without any prior on the scales themselves.  Shapes broadcast like
+    the two arrays; what the fast engine weighs its grid by, before the prior.
+    """
+    a, b = np.broadcast_arrays(np.asarray(sigma_type, float), np.asarray(sigma_batch, float))
+    block = _rate_block if rate else _share_block
+    return block(data, a.ravel(), b.ravel(), False)[0].reshape(a.shape)

@@ -1,0 +1,98 @@
+"""Learning the model's scales across the contests of a ballot (racecast.share_scales)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import racecast
+from racecast.evaluation.ballot_replay import replay_ballot
+from racecast.shared_scales import HYPER_GRID, MIN_CONTESTS
+
+TYPES = ("early_mail", "vote_center", "late_mail")
+
+
+def contest(
+    rng: np.random.Generator, i: int, type_sd: float, batch_sd: float, outstanding: int | None = 40_000
+) -> racecast.Count:
+    """Two candidates, three types of four 20,000-vote batches; the last type half counted."""
+    base = rng.normal(0.0, 0.3, 2)
+    shift = rng.normal(0.0, type_sd, (3, 2))
+    rows, totals, release = [], np.zeros(2, int), 0
+    for t, name in enumerate(TYPES):
+        for _ in range(4 if t < 2 else 2):
+            score = base + shift[t] + rng.normal(0.0, batch_sd, 2)
+            p = np.exp(score) / np.exp(score).sum()
+            totals = totals + rng.multinomial(20_000, p)
+            release += 1
+            rows += [
+                {"release": release, "batch_type": name, "candidate": c, "votes": int(v)}
+                for c, v in zip("AB", totals, strict=True)
+            ]
+    left = None if outstanding is None else {"late_mail": outstanding}
+    return racecast.Count.from_frame(pd.DataFrame(rows), outstanding=left, name=f"c{i}")
+
+
+@pytest.fixture(scope="module")
+def many() -> list[racecast.Count]:
+    rng = np.random.default_rng(5)
+    return [contest(rng, i, type_sd=0.05, batch_sd=0.5) for i in range(40)]
+
+
+def test_scales_learned_across_contests_find_the_worlds_scales_not_the_defaults(many):
+    shared = racecast.share_scales(many)
+    assert shared.contests == 40
+    assert 0.35 <= shared.priors.batch_sd <= 0.7, shared.priors.batch_sd  # truth 0.5, default 0.2
+    assert shared.priors.type_sd <= 0.15, shared.priors.type_sd  # truth 0.05, default 0.5
+    assert shared.gain > 0
+    assert shared.at_bound == ()
+    # only the two scales change
+    rest = {k: v for k, v in vars(shared.priors).items() if k not in ("type_sd", "batch_sd")}
+    assert rest == {k: v for k, v in vars(racecast.Priors()).items() if k not in ("type_sd", "batch_sd")}
+
+
+def test_a_different_world_gives_different_scales():
+    rng = np.random.default_rng(6)
+    calm = racecast.share_scales([contest(rng, i, type_sd=0.6, batch_sd=0.03) for i in range(40)])
+    assert calm.priors.batch_sd <= 0.1, calm.priors.batch_sd
+    assert calm.priors.type_sd >= 0.3, calm.priors.type_sd
+
+
+def test_too_few_contests_keep_the_given_priors_and_say_so(many):
+    given = racecast.Priors(batch_sd=0.3)
+    shared = racecast.share_scales(many[: MIN_CONTESTS - 1], given)
+    assert shared.priors is given
+    assert (shared.contests, shared.gain) == (MIN_CONTESTS - 1, 0.0)
+
+
+def test_a_contest_that_cannot_be_forecast_is_skipped_with_its_reason(many):
+    bare = contest(np.random.default_rng(1), 99, 0.1, 0.1, outstanding=None)  # nothing says what is left
+    shared = racecast.share_scales([*many[:10], bare])
+    assert shared.contests == 10
+    assert len(shared.skipped) == 1 and shared.skipped[0].startswith("c99: ")
+    assert shared.to_dict()["skipped"] == 1
+
+
+def test_learned_scales_stay_on_the_search_grid(many):
+    shared = racecast.share_scales(many)
+    assert shared.priors.batch_sd in HYPER_GRID.tolist()
+    assert shared.priors.type_sd in HYPER_GRID.tolist()
+
+
+def test_a_replay_with_shared_scales_uses_only_what_was_counted_by_each_release():
+    ballot = racecast.read_ballot(racecast.example_path("la_county_2022"))
+    names = ["SHERIFF", "SAN MARINO CITY GENERAL MUNICIPAL ELECTION - MEASURE Z"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", racecast.RacecastWarning)
+        full = replay_ballot(ballot, contests=names, seed=3, draws=300, shared_scales=True)
+        early = replay_ballot(ballot.as_of(5), contests=names, seed=3, draws=300, shared_scales=True)
+        single = replay_ballot(ballot, contests=names, seed=3, draws=300)
+    cols = ["contest", "release", "candidate", "probability", "lower", "upper"]
+    # releases 1-4 were forecast from the same data and the same learned scales
+    a = full.rows[full.rows["release"] <= 4][cols].reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, early.rows[cols].reset_index(drop=True))
+    assert full.settings["shared_scales"] is True
+    assert not np.allclose(full.rows["upper"], single.rows["upper"])  # the scales were used
