@@ -76,3 +76,11 @@ def test_model_only_turns_every_simulation_term_off_and_keeps_given_scales():
         None,
     ) * 4
     assert racecast.Priors().revises  # the learned defaults revise counted votes
+
+
+def test_the_grid_searches_the_simulation_terms_of_priors_and_outstanding_sd():
+    from racecast.learn import GRID
+    from racecast.model.data import simulation_terms
+
+    assert set(GRID) == {*simulation_terms(), "outstanding_sd"}
+    assert racecast.Priors.model_only() == racecast.Priors(**dict.fromkeys(simulation_terms()))

@@ -45,7 +45,6 @@ import pandas as pd
 from .count import Count
 from .errors import ForecastInputError, RacecastError
 from .model import ModelData, Posterior, Priors, build_model_data, fit_fast
-from .model.data import simulation_terms
 from .outstanding import resolve_outstanding
 from .pooling import pool_candidates
 from .settings import DEFAULT_OUTSTANDING_SD
@@ -82,9 +81,6 @@ is the relative sd of outstanding estimates ([`forecast`][racecast.forecast]'s a
 
 ``outstanding_sd`` is not searched below the hand-set 0.15: a library's outstanding figures were
 compiled after the fact, so they look more accurate than an estimate published on the night."""
-
-if unknown := set(GRID) - {"outstanding_sd", *simulation_terms()}:  # pragma: no cover - import-time check
-    raise ImportError(f"racecast.learn.GRID names no simulation term of Priors: {sorted(unknown)}")
 
 
 @dataclass(frozen=True, eq=False)
