@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import re
@@ -17,7 +18,7 @@ from typer.testing import CliRunner
 import racecast
 from racecast.cli import EXIT_BAD_INPUT, app
 from racecast.cli.ballot import make_plan
-from racecast.cli.watch import Watcher, changes
+from racecast.cli.watch import Source, Watcher, changes
 
 pytest.importorskip("altair")
 
@@ -138,7 +139,7 @@ def test_watch_once_forecasts_the_latest_release_and_writes_the_report(tmp_path)
 def test_watch_follows_the_folder_as_releases_arrive(tmp_path, capsys):
     source = ballot_until(tmp_path / "feed", 1)
     plan = make_plan("fast", 5, 400, 0.9, 1, bands=True)
-    watcher = Watcher(source, tmp_path / "out", plan, racecast.site.published_timezone(source))
+    watcher = Watcher(Source(str(source)), tmp_path / "out", plan, racecast.site.published_timezone(source))
     arrivals = iter([2, 3])
 
     def sleep(_seconds: float) -> None:  # the county publishes its next release while we wait
@@ -159,10 +160,83 @@ def test_watch_follows_the_folder_as_releases_arrive(tmp_path, capsys):
 def test_watch_waits_for_a_ballot_that_cannot_be_read_yet(tmp_path, capsys):
     source = tmp_path / "feed"
     source.mkdir()
-    watcher = Watcher(source, tmp_path / "out", make_plan("fast", 5, 400, 0.9, 1, bands=False), tz=None)
+    watcher = Watcher(
+        Source(str(source)), tmp_path / "out", make_plan("fast", 5, 400, 0.9, 1, bands=False), tz=None
+    )
     assert watcher.step() == 0
     assert "cannot read" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+CLARITY = REPO / "tests" / "data" / "clarity"
+
+
+def test_watch_follows_a_folder_of_clarity_snapshots_as_they_appear(tmp_path, capsys):
+    feed = tmp_path / "feed"
+    feed.mkdir()
+    shutil.copy(CLARITY / "detail_1.xml", feed)
+    followed = Source(str(feed))
+    assert followed.timezone(None) == dt.timezone(-dt.timedelta(hours=5))  # the snapshots' EST
+    watcher = Watcher(followed, tmp_path / "out", make_plan("fast", 5, 400, 0.9, 1, bands=False), tz=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", racecast.RacecastWarning)
+        first = watcher.step()
+        assert watcher.step() == 0  # nothing new
+        for k in (2, 3):
+            shutil.copy(CLARITY / f"detail_{k}.xml", feed)
+        later = watcher.step()
+    expected = racecast.read_clarity_ballot(sorted(CLARITY.glob("detail_*.xml")))
+    assert first == 1
+    assert max(watcher.forecasts) == int(expected.release_ids[-1])
+    assert first + later == 1 + len(expected) - len(racecast.read_clarity_ballot([CLARITY / "detail_1.xml"]))
+    assert "Mayor" in (tmp_path / "out" / "index.html").read_text()
+    assert "racecast: release:" in capsys.readouterr().err
+
+
+def test_watch_fetches_a_clarity_url_and_keeps_each_new_version(tmp_path, capsys):
+    import http.server
+    import threading
+
+    served = {"body": (CLARITY / "detail_1.xml").read_bytes()}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(served["body"])
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/detail.xml"
+        followed = Source(url, tmp_path / "snapshots")
+        plan = make_plan("fast", 5, 400, 0.9, 1, bands=False)
+        watcher = Watcher(followed, tmp_path / "out", plan, tz=None)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", racecast.RacecastWarning)
+            assert watcher.step() == 1
+            assert watcher.step() == 0  # the same version again: nothing kept, nothing forecast
+            served["body"] = (CLARITY / "detail_2.xml").read_bytes()
+            assert watcher.step() >= 1
+    finally:
+        server.shutdown()
+    kept = sorted(p.name for p in (tmp_path / "snapshots").iterdir())
+    assert kept == ["snapshot_0001.xml", "snapshot_0002.xml"]
+    assert (tmp_path / "snapshots" / "snapshot_0002.xml").read_bytes() == served["body"]
+    err = capsys.readouterr().err
+    assert err.count("racecast: fetched:") == 2
+
+
+def test_watch_says_when_a_url_cannot_be_fetched_and_carries_on(tmp_path, capsys):
+    followed = Source("http://127.0.0.1:9/detail.xml", tmp_path / "snapshots")  # port 9: nothing listens
+    watcher = Watcher(followed, tmp_path / "out", make_plan("fast", 5, 400, 0.9, 1, bands=False), tz=None)
+    assert watcher.step() == 0
+    err = capsys.readouterr().err
+    assert "cannot fetch http://127.0.0.1:9/detail.xml" in err
+    assert "no snapshot fetched" in err
 
 
 def test_changes_names_contests_whose_status_or_leader_moved():

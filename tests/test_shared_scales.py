@@ -72,7 +72,8 @@ def test_a_contest_that_cannot_be_forecast_is_skipped_with_its_reason(many):
     bare = contest(np.random.default_rng(1), 99, 0.1, 0.1, outstanding=None)  # nothing says what is left
     shared = racecast.share_scales([*many[:10], bare])
     assert shared.contests == 10
-    assert len(shared.skipped) == 1 and shared.skipped[0].startswith("c99: ")
+    assert len(shared.skipped) == 1
+    assert shared.skipped[0].startswith("c99: ")
     assert shared.to_dict()["skipped"] == 1
 
 

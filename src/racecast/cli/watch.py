@@ -1,17 +1,33 @@
-"""``racecast watch SOURCE --html OUT``: follow a ballot folder, forecast each new release, write the report.
+"""``racecast watch SOURCE --html OUT``: follow a ballot, forecast each new release, write the report.
 
-The folder is polled (``--poll`` seconds): when its ballot files change, the ballot
-is read again (a file caught half-written is read again at the next poll), each
-release not forecast yet is forecast, what changed is logged on standard error (the
-release, contests whose status or leader changed) and the report site is rewritten.
-Every file of the site is replaced atomically, so stopping the command (Ctrl-C)
-at any moment leaves the last complete report.
+SOURCE is one of
+
+* a ballot folder (``results.csv``, ``releases.csv``, ``contests.csv``) or its results
+  file, read with [`read_ballot`][racecast.read_ballot];
+* a folder of Clarity ``detail.xml`` (or ``detailxml.zip``) snapshots, read together
+  with [`read_clarity_ballot`][racecast.read_clarity_ballot] as new ones appear;
+* the URL of a Clarity ``detail.xml``/``detailxml.zip``: fetched at every poll, each
+  new version kept as a numbered snapshot in ``--snapshots`` (default
+  ``OUT/snapshots``), and that folder followed as above.
+
+SOURCE is polled (``--poll`` seconds): when its files change, the ballot is read again
+(a file caught half-written is read again at the next poll, a URL that cannot be
+fetched is tried again), each release not forecast yet is forecast, what changed is
+logged on standard error (the release, contests whose status or leader changed) and
+the report site is rewritten.  Every file of the site and every snapshot is written
+atomically, so stopping the command (Ctrl-C) at any moment leaves the last complete
+report.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import os
+import tempfile
 import time
+import urllib.error
+import urllib.request
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +39,8 @@ import typer
 from ..ballot import Ballot
 from ..ballot_forecast import BallotForecast
 from ..errors import ForecastInputError, InputError, RacecastWarning
-from ..io import read_ballot
+from ..io import read_ballot, read_clarity_ballot
+from ..io._clarity_xml import clarity_utc_offset
 from ..settings import DEFAULT_DRAWS, DEFAULT_INTERVAL
 from ..site import write_site
 from ..site.build import index_rows, local_time
@@ -34,9 +51,19 @@ from .ballot import BallotPlan, ProcessesOption, TimezoneOption, make_plan, site
 __all__ = ["Watcher", "changes", "watch_command"]
 
 _Source = Annotated[
-    Path,
+    str,
     typer.Argument(
-        help="Ballot folder to follow (results.csv, releases.csv, contests.csv) or its results file.",
+        help="Ballot folder (results.csv, releases.csv, contests.csv) or its results file; a folder of "
+        "Clarity detail.xml snapshots; or the http(s) URL of a Clarity detail.xml or detailxml.zip.",
+        show_default=False,
+    ),
+]
+_Snapshots = Annotated[
+    Path | None,
+    typer.Option(
+        "--snapshots",
+        metavar="DIR",
+        help="Where each new version fetched from a URL is kept (default: OUT/snapshots).",
         show_default=False,
     ),
 ]
@@ -58,23 +85,91 @@ _Backfill = Annotated[
 ]
 
 
-def _files(source: Path) -> tuple[Path, ...]:
-    if source.is_dir():
-        return tuple(source / f"{n}.csv" for n in ("results", "releases", "contests"))
-    return tuple(
-        source.with_name(source.name.replace("results", n)) for n in ("results", "releases", "contests")
-    )
+CLARITY_SUFFIXES = (".xml", ".zip")
+"""Files of a folder read as Clarity snapshots."""
 
 
-def _signature(source: Path) -> tuple[tuple[int, int], ...]:
-    """Size and modification time of each ballot file (``(-1, -1)`` when missing)."""
+@dataclass
+class Source:
+    """What a watch follows: a ballot folder or file, a folder of Clarity snapshots, or a URL."""
+
+    spec: str
+    snapshots: Path | None = None
+    _last: bytes = b""
+
+    @property
+    def url(self) -> str | None:
+        return self.spec if self.spec.startswith(("http://", "https://")) else None
+
+    @property
+    def path(self) -> Path:
+        """The folder or file read (for a URL: the snapshot folder)."""
+        if self.url is None:
+            return Path(self.spec)
+        return self.snapshots if self.snapshots is not None else Path("snapshots")
+
+    def clarity_files(self) -> list[Path]:
+        p = self.path
+        if not p.is_dir():
+            return []
+        return sorted(f for f in p.iterdir() if f.suffix.lower() in CLARITY_SUFFIXES and f.is_file())
+
+    def files(self) -> tuple[Path, ...]:
+        if self.url is not None or self.clarity_files():
+            return tuple(self.clarity_files())
+        p = self.path
+        if p.is_dir():
+            return tuple(p / f"{n}.csv" for n in ("results", "releases", "contests"))
+        return tuple(p.with_name(p.name.replace("results", n)) for n in ("results", "releases", "contests"))
+
+    def fetch(self) -> None:
+        """For a URL: fetch it; keep a new version as the next numbered snapshot (atomically)."""
+        if self.url is None:
+            return
+        with urllib.request.urlopen(self.url, timeout=60) as response:
+            body = response.read()
+        if not body or body == self._last:
+            return
+        folder = self.path
+        folder.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256(body).hexdigest()
+        kept = {hashlib.sha256(f.read_bytes()).hexdigest() for f in self.clarity_files()}
+        self._last = body
+        if digest in kept:  # a restart sees the version it kept last time
+            return
+        suffix = ".zip" if body[:2] == b"PK" else ".xml"
+        target = folder / f"snapshot_{len(self.clarity_files()) + 1:04d}{suffix}"
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
+        with os.fdopen(fd, "wb") as f:
+            f.write(body)
+        os.replace(tmp, target)
+        say("fetched", f"{self.url} -> {target} ({len(body):,} bytes)")
+
+    def read(self) -> Ballot:
+        files = self.clarity_files()
+        if self.url is not None or files:
+            if not files:
+                raise ForecastInputError(f"no snapshot fetched from {self.url} yet")
+            return read_clarity_ballot(files)
+        return read_ballot(self.path)
+
+    def timezone(self, zone: str | None) -> dt.tzinfo:
+        """``--timezone``, else the offset the source was published with, else UTC."""
+        files = self.clarity_files()
+        if zone is not None or not files:
+            return site_timezone(self.path, zone)
+        return clarity_utc_offset(files[-1]) or dt.UTC
+
+
+def _signature(source: Source) -> tuple[tuple[str, int, int], ...]:
+    """Name, size and modification time of each file of the source (``-1`` when missing)."""
     out = []
-    for f in _files(source):
+    for f in source.files():
         try:
             st = f.stat()
-            out.append((st.st_size, st.st_mtime_ns))
+            out.append((f.name, st.st_size, st.st_mtime_ns))
         except OSError:
-            out.append((-1, -1))
+            out.append((f.name, -1, -1))
     return tuple(out)
 
 
@@ -96,14 +191,14 @@ def changes(before: BallotForecast | None, after: BallotForecast) -> list[str]:
 class Watcher:
     """The state of a watch: what was forecast so far, and where the report goes."""
 
-    source: Path
+    source: Source
     out: Path
     plan: BallotPlan
     tz: dt.tzinfo
     backfill: bool = False
     forecasts: dict[int, BallotForecast] = field(default_factory=dict)
     inner: dict[int, BallotForecast] = field(default_factory=dict)
-    signature: tuple[tuple[int, int], ...] | None = None
+    signature: tuple[tuple[str, int, int], ...] | None = None
 
     def _pending(self, ballot: Ballot) -> list[int]:
         ids = [int(r) for r in ballot.release_ids]
@@ -138,13 +233,17 @@ class Watcher:
 
     def step(self, limit: int | None = None) -> int:
         """Look at the source once; forecast new releases (at most ``limit``); return how many."""
+        try:
+            self.source.fetch()
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            say("waiting", f"cannot fetch {self.source.url} ({exc}); trying again")
         signature = _signature(self.source)
         if signature == self.signature:
             return 0
         try:
-            ballot = read_ballot(self.source)
+            ballot = self.source.read()
         except (InputError, OSError) as exc:
-            say("waiting", f"cannot read {self.source} yet ({exc}); trying again")
+            say("waiting", f"cannot read {self.source.path} yet ({exc}); trying again")
             return 0
         self.signature = signature
         done = 0
@@ -176,6 +275,7 @@ def watch_command(
     max_releases: _MaxReleases = None,
     once: _Once = False,
     backfill: _Backfill = False,
+    snapshots: _Snapshots = None,
     timezone: TimezoneOption = None,
     engine: EngineOption = DEFAULT_ENGINE_CHOICE,
     seed: SeedOption = None,
@@ -188,7 +288,8 @@ def watch_command(
         if poll <= 0:
             raise ForecastInputError(f"--poll must be > 0 seconds, got {poll}")
         plan = make_plan(engine.value, seed, draws, interval, processes, bands=True)
-        watcher = Watcher(source, html, plan, site_timezone(source, timezone), backfill=backfill)
+        followed = Source(source, snapshots if snapshots is not None else html / "snapshots")
+        watcher = Watcher(followed, html, plan, followed.timezone(timezone), backfill=backfill)
         say("info", f"watching {source} every {poll:g} s (seed {plan.seed}); Ctrl-C stops")
         try:
             done = watcher.follow(poll, max_releases, once)

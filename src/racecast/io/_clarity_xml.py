@@ -8,8 +8,10 @@ line of the XML element (as ``row``) and the contest / choice / vote type (as
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import io
+import re
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from .._format import TYPE_RE, parse_int, snake
-from ..errors import CountFormatError
+from ..errors import CountFormatError, InputError
 from ._text import read_bytes
 
 #: Clarity vote-type names (matched case-insensitively) and the batch type each
@@ -187,6 +189,23 @@ def _clarity_xml(path: Path, label: str) -> bytes:
             return archive.read(names[0])
     except zipfile.BadZipFile as exc:
         raise CountFormatError(f"not a readable zip archive ({exc})", source=label) from None
+
+
+def clarity_utc_offset(path: Path) -> dt.tzinfo | None:
+    """The UTC offset a ``detail.xml`` (or its zip) was stamped with, or ``None`` when unreadable.
+
+    Read from its ``<Timestamp>`` (``EST``, ``PDT``, ... or a numeric offset), so a report
+    shows times as the jurisdiction published them.
+    """
+    import dateutil.parser
+
+    try:
+        found = re.search(rb"<Timestamp>([^<]*)</Timestamp>", _clarity_xml(path, str(path)))
+        stamp = dateutil.parser.parse(found.group(1).decode(), tzinfos=_US_TZ) if found else None
+    except (InputError, OSError, ValueError, OverflowError):
+        return None
+    offset = stamp.utcoffset() if stamp is not None else None
+    return None if offset is None else dt.timezone(offset)
 
 
 def _clarity_timestamp(raw: str | None, label: str) -> pd.Timestamp:
