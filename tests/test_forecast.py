@@ -6,6 +6,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import racecast
 from racecast import ForecastInputError, UnseenBatchTypeWarning
@@ -155,3 +157,26 @@ def test_la_2022_bass_is_favoured_once_late_mail_arrives(la_count):
     final = la_count.totals["Karen Bass"] / la_count.totals.sum()
     share = nov14.final_share.loc["Karen Bass"]
     assert share["lower"] <= final <= share["upper"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(0.0, 1.0), min_size=2, max_size=9), st.integers(1, 3))
+def test_displayed_probabilities_keep_their_sum_and_move_less_than_a_unit(weights, seats):
+    from racecast.report import display_probabilities
+
+    w = np.asarray(weights) + 1e-6
+    p = np.minimum(seats * w / w.sum(), 1.0)
+    p = p * seats / p.sum() if p.sum() > 0 else p  # P(seat)s adding up to the seats
+    if np.any(p > 1) or abs(p.sum() - seats) > 1e-12:
+        return
+    shown = display_probabilities(p)
+    assert round(float(shown.sum()), 9) == seats
+    assert np.all(np.abs(shown - p) < 1e-3 + 1e-12)
+    assert np.allclose(shown * 1000, np.round(shown * 1000))
+
+
+def test_a_forecast_summary_shows_probabilities_that_add_up(la_count):
+    fc = quiet_forecast(la_count[:4], seed=1, draws=400)
+    lines = [ln for ln in fc.summary().splitlines() if ln.startswith(("Karen", "Rick"))]
+    shown = [float(ln.split()[-5]) for ln in lines]
+    assert sum(shown) == pytest.approx(1.0, abs=1e-9)

@@ -24,7 +24,15 @@ from .model import Posterior
 from .pooling import is_pooled
 from .rules import Rule, RuleResult
 
-__all__ = ["CSV_COLUMNS", "TABLE_COLUMNS", "forecast_csv", "forecast_dict", "forecast_table", "summary_text"]
+__all__ = [
+    "CSV_COLUMNS",
+    "TABLE_COLUMNS",
+    "display_probabilities",
+    "forecast_csv",
+    "forecast_dict",
+    "forecast_table",
+    "summary_text",
+]
 
 _QUANTILES = ("median", "lower", "upper")
 _INTERVALS = tuple(f"final_{what}_{q}" for what in ("share", "votes") for q in _QUANTILES)
@@ -222,6 +230,34 @@ def outstanding_text(remaining: pd.DataFrame) -> str:
     return ", ".join(parts) or "nothing"
 
 
+def display_probabilities(p: Sequence[float] | np.ndarray, digits: int = 3) -> np.ndarray:
+    """Probabilities rounded for display so that they add up to what they add up to.
+
+    When the probabilities sum to a whole number (1 for P(win) of one winner, the seats
+    for P(seat)), they are rounded by largest remainders: each is rounded down to
+    ``digits`` decimals and the units still missing go to the largest remainders, so
+    the displayed numbers keep that sum (0.4995, 0.3335, 0.167 show as 0.500, 0.333,
+    0.167, not 0.500, 0.334, 0.167).  No probability moves by more than one unit of the
+    last digit.  Otherwise (P(pass) of a measure, NaN) each is rounded on its own.
+
+    Examples
+    --------
+    >>> display_probabilities([0.4995, 0.3335, 0.167]).tolist()
+    [0.5, 0.333, 0.167]
+    """
+    x = np.asarray(p, dtype=float)
+    total = x.sum()
+    scale = 10**digits
+    if not np.isfinite(total) or abs(total - round(total)) > 1e-9 or x.size < 2:
+        return np.round(x, digits)
+    units = x * scale
+    floor = np.floor(units + 1e-9)
+    missing = round(float(round(total) * scale - floor.sum()))
+    order = np.argsort(-(units - floor), kind="stable")
+    floor[order[: max(missing, 0)]] += 1
+    return floor / scale
+
+
 def summary_text(fc: ForecastLike) -> str:
     """A readable multi-line summary, candidates by the rule's probability."""
     table = forecast_table(fc).set_index("candidate")
@@ -234,10 +270,11 @@ def summary_text(fc: ForecastLike) -> str:
     pct = round(fc.interval * 100)
     label = getattr(fc.rule, "win_label", "P(win)")
     lines.append(f"{'candidate':<{width}}  {'votes':>11}  {label:>12}  final share (median, {pct}% interval)")
+    shown = pd.Series(display_probabilities(table["win_probability"].to_numpy()), index=table.index)
     for c in table["win_probability"].sort_values(ascending=False).index:
         r = table.loc[c]
         lines.append(
-            f"{c:<{width}}  {int(r['votes']):>11,}  {r['win_probability']:>12.3f}  "
+            f"{c:<{width}}  {int(r['votes']):>11,}  {shown[c]:>12.3f}  "
             f"{100 * r['final_share_median']:5.1f}%  "
             f"[{100 * r['final_share_lower']:5.1f}%, {100 * r['final_share_upper']:5.1f}%]"
         )

@@ -226,6 +226,7 @@ class Forecast:
         table = report.forecast_table(self).set_index("candidate")
         cols = ["votes", "win_probability", "final_share_median", "final_share_lower", "final_share_upper"]
         shown = table[cols].sort_values("win_probability", ascending=False, kind="stable")
+        shown["win_probability"] = report.display_probabilities(shown["win_probability"].to_numpy())
         at = self.count.released_at.iloc[-1]
         when = "" if pd.isna(at) else f" ({at:%Y-%m-%d %H:%M} UTC)"
         status = {
