@@ -222,3 +222,11 @@ def test_the_example_builds_the_site_and_its_screenshots(tmp_path):
     assert (tmp_path / "site" / "index.html").is_file()
     if CHROMIUM.exists() and importlib.util.find_spec("playwright"):
         assert len(list((tmp_path / "images").glob("live_report_*.png"))) == 4
+
+
+def test_a_contests_probabilities_show_as_percentages_that_add_up():
+    from racecast.site.pages import fmt_ps
+
+    assert fmt_ps([0.4995, 0.3335, 0.167]) == ["50.0%", "33.3%", "16.7%"]  # not 50.0 + 33.4 + 16.7
+    assert fmt_ps([0.9996, 0.0004]) == [">99.9%", "<0.1%"]  # extremes stay honest
+    assert fmt_ps([1.0, 0.0]) == ["100.0%", "0.0%"]

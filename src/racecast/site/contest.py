@@ -13,7 +13,7 @@ from ..ballot_forecast import BallotForecast
 from ..rules import resolve_rule
 from .build import contest_slug, counted_outstanding, history, interval_of, local_time
 from .charts import CHARTS, chart_spec, with_rows
-from .pages import e, fmt_count, fmt_p, fmt_share, page, status_badge
+from .pages import e, fmt_count, fmt_p, fmt_ps, fmt_share, page, status_badge
 
 __all__ = ["contest_file", "contest_page"]
 
@@ -33,13 +33,14 @@ def _candidates(fc: BallotForecast, contest: str, win_label: str, parties: tuple
     t = fc.table.loc[contest]
     party = dict(zip(fc.ballot.candidates[contest], parties, strict=True))
     pct = round(100 * interval_of(fc))
+    t = t.sort_values("votes", ascending=False)
     rows = "\n".join(
         f'<tr><th scope="row">{e(c)}{" <span class=lead>(leading)</span>" if r["leader"] else ""}</th>'
         f"<td>{e(party.get(str(c), ''))}</td>"
         f'<td class="num">{fmt_count(r["votes"])}</td>'
-        f'<td class="num">{fmt_p(r["win_probability"])}</td>'
+        f'<td class="num">{p}</td>'
         f'<td class="num">{_share(r)}</td></tr>'
-        for c, r in t.sort_values("votes", ascending=False).iterrows()
+        for (c, r), p in zip(t.iterrows(), fmt_ps(t["win_probability"]), strict=True)
     )
     k = int(fc.ballot.release_ids[-1])
     return f"""<div class="scroll" tabindex="0" role="region" aria-labelledby="cands-caption">

@@ -19,9 +19,19 @@ import pandas as pd
 from .._version import __version__
 from ..ballot import Ballot
 from ..ballot_forecast import STATUSES, BallotForecast
+from ..report import display_probabilities
 from .build import interval_of, local_time
 
-__all__ = ["fmt_count", "fmt_p", "fmt_share", "page", "index_page", "releases_table", "status_badge"]
+__all__ = [
+    "fmt_count",
+    "fmt_p",
+    "fmt_ps",
+    "fmt_share",
+    "page",
+    "index_page",
+    "releases_table",
+    "status_badge",
+]
 
 #: Scripts every page with charts loads, in order (vega-embed needs vega and vega-lite).
 CHART_SCRIPTS = ("vega.min.js", "vega-lite.min.js", "vega-embed.min.js")
@@ -41,6 +51,13 @@ def fmt_p(p: float) -> str:
     if 0.999 < p < 1:
         return ">99.9%"
     return f"{100 * p:.1f}%"
+
+
+def fmt_ps(ps: Iterable[float]) -> list[str]:
+    """Probabilities of one contest as by `fmt_p`, rounded so the shown percentages keep their sum."""
+    p = np.asarray(list(ps), dtype=float)
+    shown = display_probabilities(p)
+    return [fmt_p(x if (0 < x < 0.001 or 0.999 < x < 1) else y) for x, y in zip(p, shown, strict=True)]
 
 
 def fmt_share(median: float, lower: float, upper: float) -> str:
