@@ -36,7 +36,7 @@ class Priors:
     The simulation terms (``remainder_sd`` to ``unseen_type_floor``) default to the
     values [`learn_priors`][racecast.learn_priors] finds on the library of real counts
     (``benchmarks/learn_priors.py``, ``docs/priors-learned.json``, each election weighing
-    the same): ``untyped_remainder_sd`` 0.3, ``revision_rel`` 3e-4, ``unseen_type_floor``
+    the same): ``untyped_remainder_sd`` 0.1, ``revision_rel`` 3e-4, ``unseen_type_floor``
     0.3 and ``unseen_type_df`` 8; the others were learned off (``None``).  ``None`` turns
     a term off.
 
@@ -113,7 +113,7 @@ class Priors:
     rate_type_sd: float = 0.3
     rate_batch_sd: float = 0.2
     remainder_sd: float | None = None
-    untyped_remainder_sd: float | None = 0.3
+    untyped_remainder_sd: float | None = 0.1
     revision_rel: float | None = 3e-4
     revision_abs: float | None = None
     outstanding_df: float | None = None
