@@ -69,6 +69,7 @@ def test_nyt_georgia_is_every_update_in_release_order():
     assert (ga.released_at.to_numpy() == times.to_numpy()).all()
     assert ga.released_at.is_monotonic_increasing
     assert str(ga.released_at.dt.tz) == "UTC"
+    assert ga.name == "battleground-state-changes.csv [Georgia (EV: 16)]"  # the file's name, not its path
 
 
 @needs_nyt

@@ -137,7 +137,7 @@ def read_nyt2020(path: str | os.PathLike[str], *, state: str) -> Count:
         for line, at, votes, remaining, note in parsed
     ]
     lines = [line for line, *_ in parsed]
-    return Count(**fields_from_rows(header, rows, name=f"{label} [{state_label}]", lines=lines))
+    return Count(**fields_from_rows(header, rows, name=f"{p.name} [{state_label}]", lines=lines))
 
 
 def _feed_records(path: Path, label: str) -> list[tuple[int, dict[str, str]]]:
