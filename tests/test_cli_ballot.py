@@ -251,3 +251,13 @@ def test_changes_names_contests_whose_status_or_leader_moved():
     assert f"{MAYOR}: leader RICK J. CARUSO -> KAREN RUTH BASS" in lines
     assert f"{MAYOR}: status too close to call -> likely" in lines
     assert changes(None, two) == []
+
+
+def test_ballot_shared_scales_are_learned_and_recorded(tmp_path):
+    result = run("ballot", SLICE, "--as-of", "4", "--format", "json", "--shared-scales", *FAST)
+    assert result.exit_code == 0, result.output
+    shared = json.loads(result.stdout)["settings"]["shared_scales"]
+    assert shared["contests"] == 16  # the slice's contests with votes and a race to forecast
+    assert {"type_sd", "batch_sd", "gain", "skipped", "at_bound"} <= set(shared)
+    plain = json.loads(run("ballot", SLICE, "--as-of", "4", "--format", "json", *FAST).stdout)
+    assert "shared_scales" not in plain["settings"]  # off by default

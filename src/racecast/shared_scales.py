@@ -17,11 +17,12 @@ together (empirical Bayes, type-II maximum likelihood):
 
 Each contest's integral over its own ``(σ_type, σ_batch)`` is exact in everything
 but the scales (the model is Gaussian given them:
-[`scale_log_likelihood`][racecast.model.scale_log_likelihood]) and a sum over a
-fixed log grid (:data:`SCALE_GRID`) for the scales; ``s`` is searched on
-:data:`HYPER_GRID`.  Then every contest is forecast with the learned scales as its
-prior, so a contest with few batches borrows the spread the others show, and a
-contest with many is still led by its own batches.
+``racecast.model.scale_log_likelihood``) and a sum over a
+fixed log grid ([`SCALE_GRID`][racecast.shared_scales.SCALE_GRID]) for the scales;
+``s`` is searched on [`HYPER_GRID`][racecast.shared_scales.HYPER_GRID].  Then every
+contest is forecast with the learned scales as its prior, so a contest with few
+batches borrows the spread the others show, and a contest with many is still led by
+its own batches.
 
 What is assumed, and the edges:
 
@@ -33,8 +34,8 @@ What is assumed, and the edges:
   replay).
 * Each contest weighs the same.  A contest whose batches say nothing about a scale
   (one batch per type) has a flat likelihood in it and does not move it.
-* Fewer than :data:`MIN_CONTESTS` usable contests: the given priors are kept.
-* The search is bounded by :data:`HYPER_GRID` (0.02 to 2 on the score scale); a
+* Fewer than [`MIN_CONTESTS`][racecast.shared_scales.MIN_CONTESTS] usable contests: the given priors are kept.
+* The search is bounded by [`HYPER_GRID`][racecast.shared_scales.HYPER_GRID] (0.02 to 2 on the score scale); a
   learned scale at either end is reported as such in ``SharedScales.at_bound``.
 * The two scales of each contest's share of the jurisdiction's ballots
   (``rate_type_sd``, ``rate_batch_sd``) are not learned here.  On the LA County
@@ -66,8 +67,8 @@ __all__ = ["HYPER_GRID", "MIN_CONTESTS", "SCALE_GRID", "SharedScales", "share_sc
 
 SCALE_GRID = np.geomspace(1e-3, 4.0, 28)
 """Values of each contest's own scale (score scale) over which its likelihood is integrated."""
-HYPER_GRID = np.geomspace(0.02, 2.0, 21)
-"""Half-normal scales tried for each of the shared scales."""
+HYPER_GRID = np.round(np.geomspace(0.02, 2.0, 21), 4)
+"""Half-normal scales tried for each of the shared scales (log-spaced, a factor 1.26 apart)."""
 MIN_CONTESTS = 5
 """Fewer usable contests than this: nothing is learned, the given priors are kept."""
 
@@ -107,7 +108,7 @@ class SharedScales:
             **{k: getattr(self.priors, k) for k in _SCALES},
             "contests": self.contests,
             "skipped": len(self.skipped),
-            "gain": self.gain,
+            "gain": round(self.gain, 4),
             "at_bound": list(self.at_bound),
         }
 

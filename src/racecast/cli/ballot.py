@@ -26,7 +26,7 @@ from ..ballot import Ballot
 from ..ballot_forecast import BallotForecast, forecast_ballot
 from ..errors import ForecastInputError
 from ..io import read_ballot
-from ..settings import DEFAULT_DRAWS, DEFAULT_INTERVAL
+from ..settings import DEFAULT_DRAWS, DEFAULT_INTERVAL, DEFAULT_SHARED_SCALES
 from ..site import published_timezone, write_site
 from ..site.build import index_rows, local_time, resolve_timezone
 from ._options import (
@@ -82,6 +82,14 @@ ProcessesOption = Annotated[
     int | None,
     typer.Option(help="Worker processes (default: every core; 1 runs in this process).", show_default=False),
 ]
+SharedScalesOption = Annotated[
+    bool,
+    typer.Option(
+        "--shared-scales/--no-shared-scales",
+        help="Learn the model's scales across the ballot's contests (racecast.share_scales; "
+        "docs/calibration.md says why it is off by default).",
+    ),
+]
 _HistoryOption = Annotated[
     bool,
     typer.Option(
@@ -101,6 +109,7 @@ class BallotPlan:
     interval: float
     processes: int | None
     bands: bool
+    shared_scales: bool = DEFAULT_SHARED_SCALES
 
     def run(self, ballot: Ballot, release: int) -> tuple[BallotForecast, BallotForecast | None]:
         """The ballot forecast as of ``release`` and, for the report's inner band, at the inner interval."""
@@ -111,6 +120,7 @@ class BallotPlan:
             "draws": self.draws,
             "processes": self.processes,
             "progress": stderr_console().is_terminal,
+            "shared_scales": self.shared_scales,
         }
         fc = forecast_ballot(ballot, interval=self.interval, **kw)
         inner = forecast_ballot(ballot, interval=INNER_INTERVAL, **kw) if self.bands else None
@@ -118,11 +128,18 @@ class BallotPlan:
 
 
 def make_plan(
-    engine: str, seed: int | None, draws: int, interval: float, processes: int | None, bands: bool
+    engine: str,
+    seed: int | None,
+    draws: int,
+    interval: float,
+    processes: int | None,
+    bands: bool,
+    shared_scales: bool = DEFAULT_SHARED_SCALES,
 ) -> BallotPlan:
     """A plan with a fixed seed (a fresh one when ``None``), so every release and band shares it."""
     fixed = int(np.random.SeedSequence().generate_state(1)[0]) if seed is None else seed
-    return BallotPlan(engine, fixed, draws, interval, processes, bands and interval > INNER_INTERVAL)
+    inner = bands and interval > INNER_INTERVAL
+    return BallotPlan(engine, fixed, draws, interval, processes, inner, shared_scales)
 
 
 def site_timezone(path: str | os.PathLike[str], zone: str | None) -> dt.tzinfo:
@@ -200,6 +217,7 @@ def ballot_command(
     draws: DrawsOption = DEFAULT_DRAWS,
     interval: IntervalOption = DEFAULT_INTERVAL,
     processes: ProcessesOption = None,
+    shared_scales: SharedScalesOption = DEFAULT_SHARED_SCALES,
     output: FormatOption = OutputFormat.table,
     example: ExampleOption = None,
 ) -> None:
@@ -212,7 +230,7 @@ def ballot_command(
         if last not in {int(r) for r in ballot.release_ids}:
             ids = [int(r) for r in ballot.release_ids]
             raise ForecastInputError(f"--as-of {last}: {ballot.name} has releases {ids}")
-        plan = make_plan(engine.value, seed, draws, interval, processes, bands=html is not None)
+        plan = make_plan(engine.value, seed, draws, interval, processes, html is not None, shared_scales)
         wanted = [int(r) for r in ballot.release_ids if int(r) <= last] if history and html else [last]
         forecasts: dict[int, BallotForecast] = {}
         inner: dict[int, BallotForecast] = {}

@@ -41,12 +41,12 @@ from ..ballot_forecast import BallotForecast
 from ..errors import ForecastInputError, InputError, RacecastWarning
 from ..io import read_ballot, read_clarity_ballot
 from ..io._clarity_xml import clarity_utc_offset
-from ..settings import DEFAULT_DRAWS, DEFAULT_INTERVAL
+from ..settings import DEFAULT_DRAWS, DEFAULT_INTERVAL, DEFAULT_SHARED_SCALES
 from ..site import write_site
 from ..site.build import index_rows, local_time
 from ._options import DEFAULT_ENGINE_CHOICE, DrawsOption, EngineOption, IntervalOption, SeedOption
 from ._output import reporting, say
-from .ballot import BallotPlan, ProcessesOption, TimezoneOption, make_plan, site_timezone
+from .ballot import BallotPlan, ProcessesOption, SharedScalesOption, TimezoneOption, make_plan, site_timezone
 
 __all__ = ["Watcher", "changes", "watch_command"]
 
@@ -282,12 +282,13 @@ def watch_command(
     draws: DrawsOption = DEFAULT_DRAWS,
     interval: IntervalOption = DEFAULT_INTERVAL,
     processes: ProcessesOption = None,
+    shared_scales: SharedScalesOption = DEFAULT_SHARED_SCALES,
 ) -> None:
     """Follow a ballot folder: forecast each new release and rewrite the report site."""
     with reporting(ctx):
         if poll <= 0:
             raise ForecastInputError(f"--poll must be > 0 seconds, got {poll}")
-        plan = make_plan(engine.value, seed, draws, interval, processes, bands=True)
+        plan = make_plan(engine.value, seed, draws, interval, processes, True, shared_scales)
         followed = Source(source, snapshots if snapshots is not None else html / "snapshots")
         watcher = Watcher(followed, html, plan, followed.timezone(timezone), backfill=backfill)
         say("info", f"watching {source} every {poll:g} s (seed {plan.seed}); Ctrl-C stops")
