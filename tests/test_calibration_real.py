@@ -161,3 +161,12 @@ def test_the_calibration_page_shows_the_recorded_results():
     for name, table in recorded["tables"].items():
         expected = [[str(c) for c in row] for row in table["display"]]
         assert shown[name] == expected, f"table {name} differs from docs/calibration_results.json"
+
+
+def test_the_readme_quotes_the_recorded_real_count_coverage():
+    recorded = json.loads((DOCS / "calibration_results.json").read_text(encoding="utf-8"))
+    rows = {r["dataset"]: r for r in recorded["tables"]["datasets"]["data"]}
+    ballot = rows["LA County 2022 ballot"]["coverage"]
+    nyt = rows["NYT 2020, six states"]["coverage"]
+    readme = " ".join((DOCS.parent / "README.md").read_text(encoding="utf-8").split())
+    assert f"90% intervals cover {ballot:.2f} of the ballot's final shares and {nyt:.2f} of the feed's" in readme
