@@ -169,4 +169,6 @@ def test_the_readme_quotes_the_recorded_real_count_coverage():
     ballot = rows["LA County 2022 ballot"]["coverage"]
     nyt = rows["NYT 2020, six states"]["coverage"]
     readme = " ".join((DOCS.parent / "README.md").read_text(encoding="utf-8").split())
-    assert f"90% intervals cover {ballot:.2f} of the ballot's final shares and {nyt:.2f} of the feed's" in readme
+    assert (
+        f"90% intervals cover {ballot:.2f} of the ballot's final shares and {nyt:.2f} of the feed's" in readme
+    )

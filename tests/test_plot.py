@@ -77,3 +77,20 @@ def test_replay_plot_with_three_candidates_and_no_release_times(tmp_path):
     fig.savefig(out)
     assert _png_ok(out)
     assert fig.axes[1].get_xlabel() == "release"
+
+
+def test_replay_plot_shows_release_times_in_the_zone_asked_for(la):
+    import matplotlib.dates as mdates
+
+    rp = racecast.replay(la, forecaster="counted_split", progress=False)
+    utc = rp.plot()
+    local = rp.plot(timezone="America/Los_Angeles")
+    assert utc.axes[1].get_xlabel() == "release time (UTC)"
+    assert local.axes[1].get_xlabel() == "release time (America/Los_Angeles)"
+    # the same instant, read on each axis: 8 hours earlier in Los Angeles in November
+    first = mdates.date2num(la.released_at.iloc[0].to_pydatetime())  # 2022-11-09 04:55 UTC
+    shown = [fig.axes[1].xaxis.get_major_formatter().format_data_short(first) for fig in (utc, local)]
+    assert shown == ["2022-11-09 04:55:00", "2022-11-08 20:55:00"]
+    assert local.get_suptitle().startswith("la_mayor_2022_general.csv")  # the count's name, not its path
+    with pytest.raises(racecast.ForecastInputError, match="unknown time zone"):
+        rp.plot(timezone="Nowhere/City")

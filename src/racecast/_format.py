@@ -9,12 +9,14 @@ the file, row and column and what to do.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from .errors import CountFormatError
+from .errors import CountFormatError, ForecastInputError
 
 __all__ = [
     "MAX_NUMBER",
@@ -28,6 +30,8 @@ __all__ = [
     "parse_released_at",
     "snake",
     "thousands_separated",
+    "TimeZone",
+    "resolve_timezone",
 ]
 
 #: Columns with a fixed meaning; every other column is a candidate.
@@ -179,3 +183,21 @@ def parse_released_at(raw: str, *, source: str, row: int | None) -> pd.Timestamp
             column="released_at",
         )
     return ts.tz_convert("UTC")
+
+
+#: A time zone: an IANA name (``"America/Los_Angeles"``), a ``tzinfo``, or ``None`` for UTC.
+TimeZone = str | dt.tzinfo | None
+
+
+def resolve_timezone(tz: TimeZone) -> dt.tzinfo:
+    """``tz`` as a ``tzinfo`` (UTC when ``None``); an unknown IANA name is an input error."""
+    if tz is None:
+        return dt.UTC
+    if isinstance(tz, dt.tzinfo):
+        return tz
+    try:
+        return ZoneInfo(str(tz))
+    except (KeyError, ValueError):
+        raise ForecastInputError(
+            f"unknown time zone {tz!r}; give an IANA name such as 'America/Los_Angeles'"
+        ) from None

@@ -24,12 +24,14 @@ Examples
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
 
+from ._format import TimeZone, resolve_timezone
 from .count import Count
 from .report import ForecastLike
 
@@ -75,10 +77,20 @@ def candidate_colors(candidates: tuple[str, ...] | list[str]) -> dict[str, str]:
     return {c: _PALETTE[i % len(_PALETTE)] for i, c in enumerate(candidates)}
 
 
-def _x_axis(times: pd.Series, releases: np.ndarray) -> tuple[np.ndarray | pd.DatetimeIndex, str, bool]:
+def _x_axis(
+    times: pd.Series, releases: np.ndarray, tz: dt.tzinfo
+) -> tuple[np.ndarray | pd.DatetimeIndex, str, bool]:
     if len(times) and times.notna().all():
-        return pd.DatetimeIndex(times), "release time (UTC)", True
+        index = pd.DatetimeIndex(times)
+        index = index.tz_localize("UTC") if index.tz is None else index
+        return index.tz_convert(tz), f"release time ({_zone_label(tz, index[-1])})", True
     return np.asarray(releases), "release", False
+
+
+def _zone_label(tz: dt.tzinfo, at: pd.Timestamp) -> str:
+    """``UTC``, an IANA name (``America/Los_Angeles``) or the zone's name at ``at``."""
+    key = getattr(tz, "key", None)
+    return str(key) if key else (at.tz_convert(tz).tzname() or "UTC")
 
 
 def plot_replay(
@@ -88,6 +100,7 @@ def plot_replay(
     events: Mapping[str, Any] | None = None,
     threshold: float = 0.95,
     figsize: tuple[float, float] = (9.0, 5.5),
+    timezone: TimeZone = None,
 ) -> Figure:
     """Win probability per release, with the running lead underneath.
 
@@ -104,6 +117,9 @@ def plot_replay(
         Level drawn as the "call" line (default 0.95).
     figsize
         Figure size in inches.
+    timezone
+        Time zone of the release-time axis: an IANA name (``"America/Los_Angeles"``)
+        or a ``tzinfo`` (default UTC); the axis label names it.
 
     Returns
     -------
@@ -127,7 +143,8 @@ def plot_replay(
     count = replay.count
     cands = list(count.candidates)
     colors = candidate_colors(cands)
-    x_all, xlabel, is_time = _x_axis(count.released_at, count.release_ids)
+    tz = resolve_timezone(timezone)
+    x_all, xlabel, is_time = _x_axis(count.released_at, count.release_ids, tz)
     fig, (ax, ax_lead) = plt.subplots(
         2, 1, sharex=True, figsize=figsize, gridspec_kw={"height_ratios": [2.2, 1.0], "hspace": 0.08}
     )
@@ -149,9 +166,9 @@ def plot_replay(
     if is_time:
         import matplotlib.dates as mdates
 
-        loc = mdates.AutoDateLocator(maxticks=8)
+        loc = mdates.AutoDateLocator(maxticks=8, tz=tz)
         ax_lead.xaxis.set_major_locator(loc)
-        ax_lead.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
+        ax_lead.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc, tz=tz))
     ax.legend(loc="center right", frameon=False, fontsize=9)
     name = getattr(count, "name", "count")
     short = str(name).replace("\\", "/").rsplit("/", 1)[-1]

@@ -18,11 +18,11 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
+from .._format import TimeZone, resolve_timezone
 from ..ballot import Ballot
 from ..ballot_forecast import BallotForecast
 from ..errors import ForecastInputError
@@ -42,25 +42,8 @@ __all__ = [
     "resolve_timezone",
 ]
 
-#: A time zone: an IANA name (``"America/Los_Angeles"``), a ``tzinfo``, or ``None`` for UTC.
-TimeZone = str | dt.tzinfo | None
-
 #: Order of the statuses at the end of the index (contests with no probability to sort by).
 _UNRATED = {"error": 0, "forecast": 1, "waiting": 2, "uncontested": 3}
-
-
-def resolve_timezone(tz: TimeZone) -> dt.tzinfo:
-    """``tz`` as a ``tzinfo`` (UTC when ``None``); an unknown IANA name is an input error."""
-    if tz is None:
-        return dt.UTC
-    if isinstance(tz, dt.tzinfo):
-        return tz
-    try:
-        return ZoneInfo(str(tz))
-    except (KeyError, ValueError):
-        raise ForecastInputError(
-            f"unknown time zone {tz!r}; give an IANA name such as 'America/Los_Angeles'"
-        ) from None
 
 
 def published_timezone(path: str | os.PathLike[str]) -> dt.tzinfo | None:
