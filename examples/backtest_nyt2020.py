@@ -462,6 +462,7 @@ def save_la_plots(replays: dict[str, racecast.Replay], docs: Path) -> None:
     fig = rp.plot(
         events={"AP call": AP_CALLS["Los Angeles mayor 2022"]},
         title="Los Angeles mayor 2022: who wins, after each release (racecast)",
+        timezone="America/Los_Angeles",
     )
     fig.savefig(docs / "la_2022_replay.png", dpi=120, bbox_inches="tight")
     plt.close(fig)

@@ -114,7 +114,10 @@ def save_plots(count: racecast.Count, folder: Path, *, seed: int, engine: str) -
         warnings.simplefilter("ignore", racecast.UnseenBatchTypeWarning)
         rp = racecast.replay(count, seed=seed, engine=engine, progress=False)
         fc = racecast.forecast(count[:4], seed=seed, engine=engine)
-    fig = rp.plot(title="Los Angeles mayor 2022: who wins, after each release (racecast)")
+    fig = rp.plot(
+        title="Los Angeles mayor 2022: who wins, after each release (racecast)",
+        timezone="America/Los_Angeles",
+    )
     fig.savefig(folder / "la_2022_replay.png", dpi=120, bbox_inches="tight")
     plt.close(fig)
     fig = fc.plot(title="Los Angeles mayor 2022: forecast after release 4 (Nov 10, Caruso ahead by 2,695)")
