@@ -38,6 +38,7 @@ import pandas as pd
 import racecast
 from racecast.evaluation import calibration as cal
 from racecast.evaluation.ballot_replay import replay_ballot
+from racecast.evaluation.yardstick import type_moments
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
@@ -57,29 +58,47 @@ def ballot_rows(processes: int, shared_scales: bool = False) -> tuple[pd.DataFra
     return br.rows.assign(dataset=BALLOT), br.contests
 
 
-def _replay_rows(count: racecast.Count, dataset: str, contest: str) -> pd.DataFrame:
+def _replay_rows(
+    count: racecast.Count, dataset: str, contest: str, forecaster: Any = "racecast"
+) -> pd.DataFrame:
+    kw = {"engine": "fast"} if forecaster == "racecast" else {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", racecast.RacecastWarning)
-        rp = racecast.replay(count, seed=SEED, engine="fast", progress=False)
+        rp = racecast.replay(count, seed=SEED, progress=False, forecaster=forecaster, **kw)
     return cal.calibration_rows(rp, contest=contest).assign(dataset=dataset)
 
 
-def nyt_rows() -> pd.DataFrame:
+def nyt_rows(forecaster: Any = "racecast") -> pd.DataFrame:
     path = SHARED / "nyt2020" / "battleground-state-changes.csv"
     frames = []
     for st in STATES:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", racecast.RacecastWarning)
             count = racecast.read_nyt2020(path, state=st)
-        frames.append(_replay_rows(count, NYT, st))
+        frames.append(_replay_rows(count, NYT, st, forecaster))
     return pd.concat(frames, ignore_index=True)
 
 
-def la_mayor_rows() -> pd.DataFrame:
+def la_mayor_rows(forecaster: Any = "racecast") -> pd.DataFrame:
     frames = []
     for name, label in (("la_mayor_2022_general.csv", LA_GENERAL), ("la_mayor_2022_primary.csv", LA_PRIMARY)):
         count = racecast.read_count(SHARED / name)
-        frames.append(_replay_rows(count, label, label))
+        frames.append(_replay_rows(count, label, label, forecaster))
+    return pd.concat(frames, ignore_index=True)
+
+
+def yardstick_rows() -> pd.DataFrame:
+    """The moments-based batch-type yardstick (``type_moments``) on the plurality counts."""
+    frames = [
+        nyt_rows(forecaster=type_moments),
+        la_mayor_rows(forecaster=type_moments).query("dataset == @LA_GENERAL"),
+    ]
+    ballot = racecast.read_ballot(SHARED / "la_county_2022")
+    for name in ballot.contests:
+        count = ballot.contest(name)
+        if ballot.rule(name).name != "plurality" or count.n_candidates < 2:
+            continue
+        frames.append(_replay_rows(count, BALLOT, name, forecaster=type_moments))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -122,7 +141,10 @@ SUMMARY_HEAD = [
 
 
 def build_tables(
-    rows: pd.DataFrame, contests: pd.DataFrame, shared: pd.DataFrame | None = None
+    rows: pd.DataFrame,
+    contests: pd.DataFrame,
+    shared: pd.DataFrame | None = None,
+    yardstick: pd.DataFrame | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Every published table: ``{name: {"columns", "display", "data"}}``."""
     ballot = rows[rows["dataset"] == BALLOT]
@@ -156,7 +178,28 @@ def build_tables(
     add_status(add, contests)
     if shared is not None:
         add_shared(add, ballot, shared)
+    if yardstick is not None:
+        add_yardstick(add, rows, yardstick)
     return tables
+
+
+def add_yardstick(add: Callable[..., None], rows: pd.DataFrame, yardstick: pd.DataFrame) -> None:
+    """racecast against the moments-based batch-type yardstick, on the same forecasts."""
+    keys = ["dataset", "contest", "release"]
+    common = yardstick[keys].drop_duplicates().merge(rows[keys].drop_duplicates())
+    frames = []
+    for label, part in (("racecast", rows), ("type_moments", yardstick)):
+        same = part.merge(common, on=keys)
+        same = same.assign(dataset=same["dataset"].where(same["dataset"] != BALLOT, f"{BALLOT}, plurality"))
+        frames.append(same.assign(forecaster=label))
+    both = pd.concat(frames, ignore_index=True)
+    table = cal.summary(both, by=["dataset", "forecaster"])
+    add(
+        "yardstick",
+        ["data set", "forecaster", *SUMMARY_HEAD],
+        table,
+        _summary_display(table, ["dataset", "forecaster"]),
+    )
 
 
 def add_shared(add: Callable[..., None], single: pd.DataFrame, shared: pd.DataFrame) -> None:
@@ -332,7 +375,10 @@ def main(argv: list[str] | None = None) -> int:
     la_rows = la_mayor_rows()
     seconds["la_mayor"] = time.perf_counter() - t2
     rows = pd.concat([b_rows, n_rows, la_rows], ignore_index=True)
-    tables = build_tables(rows, contests, shared_rows)
+    t3 = time.perf_counter()
+    yard = yardstick_rows()
+    seconds["yardstick"] = time.perf_counter() - t3
+    tables = build_tables(rows, contests, shared_rows, yard)
     seconds["total"] = time.perf_counter() - t0
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
