@@ -262,7 +262,7 @@ def forecast_many(
     >>> count = racecast.read_count(racecast.example_path("la_mayor_2022_general"))
     >>> table = racecast.forecast_many({f"after {k}": count[:k] for k in (4, 9)}, seed=1, processes=1,
     ...                                progress=False)
-    >>> table.loc[("after 9", "Karen Bass"), "win_probability"] > 0.99
+    >>> bool(table.loc[("after 9", "Karen Bass"), "win_probability"] > 0.99)
     True
     """
     ForecastSettings.validate(engine=engine)

@@ -121,7 +121,7 @@ def forecast_table(fc: ForecastLike) -> pd.DataFrame:
     >>> count = racecast.read_count(racecast.example_path("la_mayor_2022_general"))
     >>> table = forecast_table(racecast.forecast(count[:4], seed=0))
     >>> table[["candidate", "votes", "leader"]].to_dict("records")[1]
-    {'candidate': 'Rick Caruso', 'votes': 304345, 'leader': True}
+    {'candidate': 'Rick Caruso', 'votes': 273941, 'leader': True}
     """
     columns = candidate_columns(fc)
     n = len(fc.candidates)

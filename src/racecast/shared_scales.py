@@ -160,8 +160,8 @@ def share_scales(counts: Iterable[Count], priors: Priors | None = None) -> Share
     >>> ballot = racecast.read_ballot(racecast.example_path("la_county_2022"))
     >>> now = ballot.as_of(4)
     >>> shared = racecast.share_scales(now.contest(c) for c in now.contests)
-    >>> shared.contests
-    16
+    >>> shared.contests  # the slice's 18 contests, less the one with a single candidate
+    17
     >>> 0.02 <= shared.priors.batch_sd <= 2.0
     True
     """

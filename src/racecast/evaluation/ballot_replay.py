@@ -20,8 +20,8 @@ Examples
 >>> with warnings.catch_warnings():
 ...     warnings.simplefilter("ignore", racecast.RacecastWarning)
 ...     br = replay_ballot(ballot, contests=["SHERIFF"], seed=1, draws=500)
->>> br.contests.loc["SHERIFF", ["status", "forecasts"]].tolist()
-['scored', 13]
+>>> br.contests.loc["SHERIFF", "status"], int(br.contests.loc["SHERIFF", "forecasts"])
+('scored', 13)
 """
 
 from __future__ import annotations
