@@ -128,7 +128,7 @@ def test_learned_terms_make_fewer_confident_wrong_calls_than_terms_off(learned, 
     strict=True,
     reason="known: Georgia and Pennsylvania at the feed's first release, one lumped batch with the "
     "remainder (Atlanta's and Philadelphia's mail) ~1 and ~1.6 log-odds the other way; nothing in "
-    "the count says the remainder differs (docs/calibration.md, 'What racecast still cannot know')",
+    "the count says the remainder differs (docs/calibration.md, 'What racecast cannot know')",
 )
 def test_no_confident_wrong_call_on_the_six_nyt_states(learned):
     wrong = cal.confident_wrong_calls(learned[learned["dataset"] == "NYT"])

@@ -172,17 +172,8 @@ def test_an_unseen_type_lean_is_widened_by_the_floor_and_student_t():
     assert np.array_equal(a2, post.alpha[:, counted_t])
 
 
-def test_the_remainder_shift_scales_with_the_square_root_of_what_is_left():
-    _, data, post = _fit()
-    pr = racecast.Priors.model_only(remainder_sd=0.2)
-    t = data.types.index("vote_center")  # 10,000 counted, 8,000 left: f = 8/18
-    alpha, _ = type_lean(dataclasses.replace(data, priors=pr), post, t, np.random.default_rng(4))
-    shift = (alpha - post.alpha[:, t])[:, 0]
-    assert shift.std() == pytest.approx(0.2 * np.sqrt(8 / 18), rel=0.05)
-
-
-def test_the_remainder_of_a_lumped_type_shifts_by_the_same_sd_however_little_is_left():
-    """``mixed``/``unspecified``: the remainder may be another population, so no ``sqrt(f_t)``."""
+def test_the_remainder_shift_does_not_shrink_with_what_is_left_typed_or_lumped():
+    """Typed types shift by ``remainder_sd``, lumped ones by ``untyped_remainder_sd``, whatever f_t is."""
     _, data, post = _fit()
     pr = racecast.Priors.model_only(remainder_sd=0.05, untyped_remainder_sd=0.2)
     t = data.types.index("vote_center")
@@ -190,12 +181,10 @@ def test_the_remainder_of_a_lumped_type_shifts_by_the_same_sd_however_little_is_
     for left in (8000.0, 100.0):  # f = 8/18, then 1/101
         hint = data.remaining_votes_hint.copy()
         hint[t] = left
-        d = dataclasses.replace(data, priors=pr, types=lumped, remaining_votes_hint=hint)
-        alpha, _ = type_lean(d, post, t, np.random.default_rng(4))
-        assert (alpha - post.alpha[:, t])[:, 0].std() == pytest.approx(0.2, rel=0.05), left
-    typed = dataclasses.replace(data, priors=pr)  # the same type, typed: remainder_sd sqrt(f)
-    alpha, _ = type_lean(typed, post, t, np.random.default_rng(4))
-    assert (alpha - post.alpha[:, t])[:, 0].std() == pytest.approx(0.05 * np.sqrt(8 / 18), rel=0.05)
+        for types, sd in ((data.types, 0.05), (lumped, 0.2)):
+            d = dataclasses.replace(data, priors=pr, types=types, remaining_votes_hint=hint)
+            alpha, _ = type_lean(d, post, t, np.random.default_rng(4))
+            assert (alpha - post.alpha[:, t])[:, 0].std() == pytest.approx(sd, rel=0.05), (left, sd)
 
 
 def test_a_stale_estimate_is_widened_by_published_over_left_up_to_the_cap():

@@ -67,7 +67,7 @@ GUARD = 1e-3
 MIN_BANDWIDTH = 1e-4
 """Smallest kernel bandwidth, in margin units (0.0001 = 0.01 points)."""
 GRID: dict[str, tuple[float | None, ...]] = {
-    "remainder_sd": (None, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6),
+    "remainder_sd": (None, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3),
     "untyped_remainder_sd": (None, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6),
     "revision_rel": (None, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2),
     "revision_abs": (None, 0.25, 0.5, 1.0, 2.0, 4.0),

@@ -149,12 +149,10 @@ def type_lean(
       sigma_type`` times larger (``unseen_type_floor``) and, with ``unseen_type_df``,
       a multivariate Student-t (the normal times ``sqrt(df / chi2_df)``, one draw per
       posterior draw);
-    * the remainder shift per candidate score: ``N(0, remainder_sd^2 f_t)`` for a
-      typed batch type, ``f_t`` the fraction of the type still outstanding (a random
-      walk along the type), and ``N(0, untyped_remainder_sd^2)`` for a ``mixed`` or
-      ``unspecified`` type, whose remainder may be another population altogether and
-      so does not come to agree with the counted part as it shrinks (its weight in the
-      final share still shrinks with it).
+    * the remainder shift per candidate score, ``N(0, remainder_sd^2)`` for a typed
+      batch type and ``N(0, untyped_remainder_sd^2)`` for a ``mixed`` or
+      ``unspecified`` one: the rest of a type does not come to agree with the counted
+      part as it shrinks (its weight in the final share does shrink with it).
     """
     pr = data.priors
     alpha, delta = post.alpha[:, t], post.delta[:, t]
@@ -168,14 +166,7 @@ def type_lean(
         if pr.unseen_type_df:
             widen = widen * np.sqrt(pr.unseen_type_df / rng.chisquare(pr.unseen_type_df, s))
         alpha = post.mu + (alpha - post.mu) * widen[:, None]
-    if data.types[t] in UNTYPED_BATCH_TYPES:
-        shift_sd = pr.untyped_remainder_sd  # another population: does not shrink with f_t
-    elif pr.remainder_sd:
-        counted, left = data.counted_by_type[t], data.remaining_votes_hint[t]
-        frac = left / (counted + left) if counted + left > 0 else 1.0
-        shift_sd = pr.remainder_sd * np.sqrt(frac)
-    else:
-        shift_sd = None
+    shift_sd = pr.untyped_remainder_sd if data.types[t] in UNTYPED_BATCH_TYPES else pr.remainder_sd
     if shift_sd:
         alpha = alpha + shift_sd * rng.standard_normal((s, k))
     return alpha, delta

@@ -64,22 +64,22 @@ class Priors:
         ``Normal(0, 1.5)`` mean, ``HalfNormal(0.3)`` between types,
         ``HalfNormal(0.2)`` between batches.
     remainder_sd
-        Shift of the lean of what is still to count of a type relative to what was
-        counted (score scale; ``None`` turns it off).  One draw per posterior draw and
-        type, ``N(0, remainder_sd^2 f_t)`` per candidate score with ``f_t`` the
-        fraction of the type still outstanding (1 for a type not counted yet), added
-        to every simulated batch of the type so it does not average away.  ``0.05``
-        is a two-way log-odds sd of 0.07, about 1.8 share points near 50%, for a
-        wholly outstanding type; ``sqrt(f_t)`` scales it down as the type is counted
-        (a random-walk lean averaged over the remainder; ``docs/model.md``).  Applies
-        to typed batch types (``late_mail``, ``vote_center``, ...).
+        Shift of the lean of what is still to count of a typed batch type
+        (``late_mail``, ``vote_center``, ...) relative to what was counted (score
+        scale; ``None`` turns it off).  One draw per posterior draw and type,
+        ``N(0, remainder_sd^2)`` per candidate score, added to every simulated batch of
+        the type so it does not average away; its weight in the final share is the
+        fraction of the type still outstanding, so its effect goes to zero as the type
+        is counted out.  ``0.05`` is a two-way log-odds sd of 0.07, about 1.8 share
+        points of the remainder near 50%.  It does not shrink as the remainder does: the
+        mean lean of the rest of a type differs from the mean of what was counted by
+        the same variance however much is left, when the lean wanders along the type
+        (``docs/model.md``).
     untyped_remainder_sd
-        The shift for a type in ``racecast.model.UNTYPED_BATCH_TYPES`` (``mixed``,
-        ``unspecified``), ``N(0, untyped_remainder_sd^2)`` per candidate score with no
-        ``f_t``: the remainder of a lumped type may be other kinds of ballots than
-        those counted (mail after in-person, one county after another), whose lean
-        does not come closer to the counted part's as less of it is left; its weight
-        in the final share, ``f_t``, still goes to zero.  ``None`` turns it off.
+        The same shift for a type in ``racecast.model.UNTYPED_BATCH_TYPES``
+        (``mixed``, ``unspecified``), kept apart because the remainder of a lumped type
+        may be other kinds of ballots altogether (mail after in-person, one county
+        after another).  ``None`` turns it off.
     revision_rel, revision_abs
         Revisions of the votes already counted (canvass corrections, late uploads,
         cured ballots, write-ins): each candidate's counted total ``c`` gets an
