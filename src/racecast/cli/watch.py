@@ -53,6 +53,7 @@ __all__ = ["Watcher", "changes", "watch_command"]
 _Source = Annotated[
     str,
     typer.Argument(
+        metavar="SOURCE",
         help="Ballot folder (results.csv, releases.csv, contests.csv) or its results file; a folder of "
         "Clarity detail.xml snapshots; or the http(s) URL of a Clarity detail.xml or detailxml.zip.",
         show_default=False,
@@ -284,7 +285,7 @@ def watch_command(
     processes: ProcessesOption = None,
     shared_scales: SharedScalesOption = DEFAULT_SHARED_SCALES,
 ) -> None:
-    """Follow a ballot folder: forecast each new release and rewrite the report site."""
+    """Follow a ballot (folder, Clarity snapshots or URL): forecast each new release, rewrite the report."""
     with reporting(ctx):
         if poll <= 0:
             raise ForecastInputError(f"--poll must be > 0 seconds, got {poll}")
