@@ -230,3 +230,18 @@ def test_a_contests_probabilities_show_as_percentages_that_add_up():
     assert fmt_ps([0.4995, 0.3335, 0.167]) == ["50.0%", "33.3%", "16.7%"]  # not 50.0 + 33.4 + 16.7
     assert fmt_ps([0.9996, 0.0004]) == [">99.9%", "<0.1%"]  # extremes stay honest
     assert fmt_ps([1.0, 0.0]) == ["100.0%", "0.0%"]
+
+
+def test_the_index_says_how_the_forecast_was_made():
+    from racecast.site.pages import how_made
+
+    ballot = racecast.read_ballot(racecast.example_path("la_county_2022"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", racecast.RacecastWarning)
+        plain = racecast.forecast_ballot(ballot, as_of=3, seed=1, draws=300, processes=1, progress=False)
+        shared = racecast.forecast_ballot(
+            ballot, as_of=3, seed=1, draws=300, processes=1, progress=False, shared_scales=True
+        )
+    assert how_made(plain).startswith("Engine fast, 300 draws per contest, seed 1; each contest's scales")
+    learned = shared.settings["shared_scales"]
+    assert f"learned across {learned['contests']} contests" in how_made(shared)

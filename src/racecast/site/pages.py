@@ -20,6 +20,7 @@ from .._version import __version__
 from ..ballot import Ballot
 from ..ballot_forecast import STATUSES, BallotForecast
 from ..report import display_probabilities
+from ..settings import DEFAULT_DRAWS, DEFAULT_ENGINE
 from .build import interval_of, local_time
 
 __all__ = [
@@ -182,9 +183,24 @@ def index_page(
 {counts}</p>
 <p class="hint">Closest races first: the lowest probability of the most likely outcome. Select a column
 heading to sort by it; scroll the table sideways on a small screen.</p>
+<p class="hint" id="how">{e(how_made(fc))}</p>
 {_controls(fc.status_counts.index, len(rows))}
 {table}
 {releases_table(ballot, tz, forecast_releases)}"""
+
+
+def how_made(fc: BallotForecast) -> str:
+    """One sentence on how the ballot forecast was made (engine, draws, seed, shared scales)."""
+    st = fc.settings
+    engine, draws = st.get("engine", DEFAULT_ENGINE), st.get("draws", DEFAULT_DRAWS)
+    made = f"Engine {engine}, {draws} draws per contest, seed {st.get('seed', '?')}"
+    shared = st.get("shared_scales")
+    if not shared:
+        return f"{made}; each contest's scales from its own batches and the default priors."
+    return (
+        f"{made}; the model's scales learned across {shared['contests']} contests "
+        f"(type spread {shared['type_sd']:.3g}, batch spread {shared['batch_sd']:.3g})."
+    )
 
 
 def _outstanding_cell(row: pd.Series, types: list[str]) -> str:
