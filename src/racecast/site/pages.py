@@ -193,7 +193,7 @@ def how_made(fc: BallotForecast) -> str:
     """One sentence on how the ballot forecast was made (engine, draws, seed, shared scales)."""
     st = fc.settings
     engine, draws = st.get("engine", DEFAULT_ENGINE), st.get("draws", DEFAULT_DRAWS)
-    made = f"Engine {engine}, {draws} draws per contest, seed {st.get('seed', '?')}"
+    made = f"Engine {engine}, {draws:,} draws per contest, seed {st.get('seed', '?')}"
     shared = st.get("shared_scales")
     if not shared:
         return f"{made}; each contest's scales from its own batches and the default priors."
