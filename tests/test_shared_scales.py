@@ -97,3 +97,13 @@ def test_a_replay_with_shared_scales_uses_only_what_was_counted_by_each_release(
     pd.testing.assert_frame_equal(a, early.rows[cols].reset_index(drop=True))
     assert full.settings["shared_scales"] is True
     assert not np.allclose(full.rows["upper"], single.rows["upper"])  # the scales were used
+
+
+def test_the_likelihoods_can_be_computed_on_an_executor_with_the_same_result(many):
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(2) as pool:
+        on_pool = racecast.share_scales(many, executor=pool)
+    here = racecast.share_scales(many)
+    assert vars(on_pool.priors) == vars(here.priors)
+    assert (on_pool.contests, on_pool.gain) == (here.contests, here.gain)

@@ -25,7 +25,7 @@ import pandas as pd
 from ._html import html_summary
 from .ballot import Ballot, is_uncontested, rule_label, winners
 from .errors import ForecastInputError, RacecastWarning
-from .parallel import COLUMNS, ContestOutcome, run_contests
+from .parallel import COLUMNS, ContestOutcome, _backend, run_contests
 from .rules import Majority, Rule, Threshold, resolve_rule
 from .settings import DEFAULT_ENGINE, DEFAULT_SHARED_SCALES, Engine, ForecastSettings
 from .shared_scales import share_scales
@@ -279,7 +279,9 @@ def forecast_ballot(
     kwargs = {"engine": engine, **forecast_kwargs}
     learned = None
     if shared_scales:
-        learned = share_scales((count for _, count, _ in modelled), forecast_kwargs.get("priors"))
+        with _backend(processes, client, executor, len(modelled)) as backend:
+            counts = [count for _, count, _ in modelled]
+            learned = share_scales(counts, forecast_kwargs.get("priors"), executor=backend.executor)
         kwargs["priors"] = learned.priors
     where = {"processes": processes, "client": client, "executor": executor, "chunksize": chunksize}
     label = "forecast_ballot" if progress else False

@@ -53,7 +53,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
+from concurrent.futures import Executor
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -137,7 +139,16 @@ def _contest_loglik(count: Count, priors: Priors) -> np.ndarray:
     return scale_log_likelihood(data, a, b)
 
 
-def share_scales(counts: Iterable[Count], priors: Priors | None = None) -> SharedScales:
+def _contest_loglik_or_why(count: Count, priors: Priors) -> tuple[np.ndarray | None, str]:
+    try:
+        return _contest_loglik(count, priors), ""
+    except RacecastError as exc:
+        return None, str(exc)
+
+
+def share_scales(
+    counts: Iterable[Count], priors: Priors | None = None, *, executor: Executor | None = None
+) -> SharedScales:
     """Learn the model's scales from many contests counted in the same releases.
 
     Parameters
@@ -147,8 +158,11 @@ def share_scales(counts: Iterable[Count], priors: Priors | None = None) -> Share
         [`Ballot`][racecast.Ballot] with votes); contests with fewer than two
         candidates or no votes are skipped.
     priors
-        The priors to start from (default [`Priors`][racecast.Priors]); only the four
+        The priors to start from (default [`Priors`][racecast.Priors]); only the two
         scales are replaced.
+    executor
+        A ``concurrent.futures`` executor to compute the contests' likelihoods on
+        (default: in this process, one after the other).
 
     Returns
     -------
@@ -166,15 +180,15 @@ def share_scales(counts: Iterable[Count], priors: Priors | None = None) -> Share
     True
     """
     base = priors or Priors()
+    usable = [c for c in counts if c.n_candidates >= 2 and c.votes[-1].sum() > 0]
+    mapper = executor.map if executor is not None else map
     logliks: list[np.ndarray] = []
     skipped: list[str] = []
-    for count in counts:
-        if count.n_candidates < 2 or count.votes[-1].sum() <= 0:
-            continue
-        try:
-            logliks.append(_contest_loglik(count, base))
-        except RacecastError as exc:  # the contest's own forecast will say the same
-            skipped.append(f"{count.name}: {exc}")
+    for count, (ll, why) in zip(usable, mapper(_contest_loglik_or_why, usable, repeat(base)), strict=True):
+        if ll is None:  # the contest's own forecast will say the same
+            skipped.append(f"{count.name}: {why}")
+        else:
+            logliks.append(ll)
     if len(logliks) < MIN_CONTESTS:
         return SharedScales(base, len(logliks), tuple(skipped))
     hyper = _grid_weights(HYPER_GRID)
