@@ -416,22 +416,28 @@ def _modelled(ballot: racecast.Ballot) -> int:
     return int(fc.contests["status"].isin(["called", "likely", "too close to call", "forecast"]).sum())
 
 
-def row_ballot(runs: int, processes: int, baseline: dict) -> Row | None:
-    """The whole LA County 2022 ballot after its first release, fast engine, ``forecast_ballot``."""
+def row_ballot(runs: int, processes: int, baseline: dict, shared: bool = False) -> Row | None:
+    """The whole LA County 2022 ballot after its first release, fast engine, ``forecast_ballot``.
+
+    ``shared``: with the model's scales learned across the contests first (``shared_scales=True``).
+    """
     ballot = _la_ballot()
     if ballot is None:
         return None
     first = ballot[:1]
     n = _modelled(first)
     run = _quiet(
-        lambda: racecast.forecast_ballot(first, seed=1, engine="fast", processes=processes, progress=False)
+        lambda: racecast.forecast_ballot(
+            first, seed=1, engine="fast", processes=processes, progress=False, shared_scales=shared
+        )
     )
     walls, cpus = _measure(run, runs, warmup=processes == 1)
     med = statistics.median(walls)
     base = n * baseline["la"]
     return Row(
         f"LA County 2022 ballot after release 1: {len(first.contests)} contests ({n} modelled), fast "
-        f"engine (forecast_ballot, {processes} process{'es' if processes > 1 else ''})",
+        f"engine (forecast_ballot, {processes} process{'es' if processes > 1 else ''}"
+        f"{', scales shared across contests' if shared else ''})",
         "<= 10 s (aim 3 s)",
         _fmt(med),
         _fmt(statistics.median(cpus)),
@@ -546,6 +552,7 @@ ROWS = (
     ("nyt", lambda a, runs, b: row_nyt(runs, b)),
     ("ballot-1", lambda a, runs, b: row_ballot(runs, 1, b)),
     ("ballot-2", lambda a, runs, b: row_ballot(runs, 2, b)),
+    ("ballot-2-shared", lambda a, runs, b: row_ballot(runs, 2, b, shared=True)),
     ("replay", lambda a, runs, b: row_replay(a.replay_runs, 2, b)),
 )
 
