@@ -277,14 +277,14 @@ def forecast_ballot(
     ]
     kwargs = {"engine": engine, **forecast_kwargs}
     learned = None
-    if shared_scales:
-        with _backend(processes, client, executor, len(modelled)) as backend:
-            counts = [count for _, count, _ in modelled]
-            learned = share_scales(counts, forecast_kwargs.get("priors"), executor=backend.executor)
-        kwargs["priors"] = learned.priors
-    where = {"processes": processes, "client": client, "executor": executor, "chunksize": chunksize}
     label = "forecast_ballot" if progress else False
-    outcomes = run_contests(modelled, kwargs, seed=seed, progress=label, errors="record", **where)
+    with _backend(processes, client, executor, len(modelled)) as pool:  # one pool for both steps
+        if shared_scales:
+            learned = share_scales((c for _, c, _ in modelled), kwargs.get("priors"), executor=pool.executor)
+            kwargs["priors"] = learned.priors
+        outcomes = run_contests(
+            modelled, kwargs, seed=seed, backend=pool, progress=label, errors="record", chunksize=chunksize
+        )
     table, contests = _tables(now, rule_of, {o.name: o for o in outcomes})
     _warn(contests)
     settings = {"seed": seed, "as_of_release": int(now.release_ids[-1]), **_plain(kwargs)}

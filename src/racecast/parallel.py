@@ -19,7 +19,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -283,7 +283,12 @@ def forecast_many(
 
 
 def run_contests(
-    contests: list[tuple[str, Count, Any]], kwargs: dict[str, Any], *, seed: int | None, **options: Any
+    contests: list[tuple[str, Count, Any]],
+    kwargs: dict[str, Any],
+    *,
+    seed: int | None,
+    backend: _Backend | None = None,
+    **options: Any,
 ) -> list[ContestOutcome]:
     """Forecast ``(name, count, rule or None)`` contests, one outcome each in the order given.
 
@@ -291,14 +296,21 @@ def run_contests(
     contest ``i`` gets the ``i``-th seed derived from ``seed`` and its own rule when
     one is given (else ``kwargs``' ``rule``).  ``options`` are ``forecast_many``'s
     ``processes``, ``client``, ``executor``, ``chunksize``, ``errors`` and
-    ``progress`` (``True``, ``False`` or the progress bar's label).
+    ``progress`` (``True``, ``False`` or the progress bar's label); ``backend`` is one
+    already opened by the caller with ``_backend`` (then
+    ``processes``, ``client`` and ``executor`` are not needed).
     """
     seeds = np.random.SeedSequence(seed).generate_state(len(contests), dtype=np.uint32)
     tasks = [_Task(i, n, c, int(s), r) for i, ((n, c, r), s) in enumerate(zip(contests, seeds, strict=True))]
     progress = options["progress"]
     bar = ProgressBar(len(tasks), bool(progress), progress if isinstance(progress, str) else "forecast_many")
-    with _backend(options["processes"], options["client"], options["executor"], len(tasks)) as backend:
-        outcomes = _run(backend, tasks, kwargs, bar, options["chunksize"], options["errors"])
+    opened = (
+        nullcontext(backend)
+        if backend is not None
+        else _backend(options["processes"], options["client"], options["executor"], len(tasks))
+    )
+    with opened as running:
+        outcomes = _run(running, tasks, kwargs, bar, options["chunksize"], options["errors"])
     return sorted(outcomes, key=lambda o: o.position)
 
 

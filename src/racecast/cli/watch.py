@@ -22,7 +22,6 @@ report.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import tempfile
 import time
@@ -116,8 +115,9 @@ class Source:
         return sorted(f for f in p.iterdir() if f.suffix.lower() in CLARITY_SUFFIXES and f.is_file())
 
     def files(self) -> tuple[Path, ...]:
-        if self.url is not None or self.clarity_files():
-            return tuple(self.clarity_files())
+        clarity = self.clarity_files()
+        if self.url is not None or clarity:
+            return tuple(clarity)
         p = self.path
         if p.is_dir():
             return tuple(p / f"{n}.csv" for n in ("results", "releases", "contests"))
@@ -133,13 +133,12 @@ class Source:
             return
         folder = self.path
         folder.mkdir(parents=True, exist_ok=True)
-        digest = hashlib.sha256(body).hexdigest()
-        kept = {hashlib.sha256(f.read_bytes()).hexdigest() for f in self.clarity_files()}
+        present = self.clarity_files()
         self._last = body
-        if digest in kept:  # a restart sees the version it kept last time
+        if any(f.read_bytes() == body for f in present):  # a restart sees the version it kept last time
             return
         suffix = ".zip" if body[:2] == b"PK" else ".xml"
-        target = folder / f"snapshot_{len(self.clarity_files()) + 1:04d}{suffix}"
+        target = folder / f"snapshot_{len(present) + 1:04d}{suffix}"
         fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
         with os.fdopen(fd, "wb") as f:
             f.write(body)

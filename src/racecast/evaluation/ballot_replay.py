@@ -29,7 +29,8 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,12 +98,12 @@ class _SharedScalesForecaster:
         return forecast(count, **{**kwargs, "engine": self.engine, "priors": priors})
 
 
-def _shared_priors(ballot: Ballot, base: Priors | None) -> dict[int, Priors]:
+def _shared_priors(ballot: Ballot, base: Priors | None, pool: Executor | None) -> dict[int, Priors]:
     """Release -> the priors learned across every contest of the ballot as it stood then."""
     out = {}
     for release in ballot.release_ids[:-1]:
         now = ballot.as_of(int(release))
-        out[int(release)] = share_scales((now.contest(c) for c in now.contests), base).priors
+        out[int(release)] = share_scales((now.contest(c) for c in now.contests), base, executor=pool).priors
     return out
 
 
@@ -185,17 +186,17 @@ def replay_ballot(
     entropy = int(np.random.SeedSequence(seed).entropy)  # type: ignore[arg-type]
     seeds = np.random.SeedSequence(entropy).generate_state(len(names), dtype=np.uint32)
     kwargs: dict[str, Any] = {"engine": engine, **forecast_kwargs}
-    if shared_scales:
-        priors = _shared_priors(ballot, forecast_kwargs.get("priors"))
-        kwargs = {**{k: v for k, v in forecast_kwargs.items() if k != "priors"}}
-        kwargs["forecaster"] = _SharedScalesForecaster(priors, engine)
-    tasks = [
-        (n, ballot.contest(n), ballot.rule(n), int(s), kwargs) for n, s in zip(names, seeds, strict=True)
-    ]
-    if processes == 1:
-        results = [_replay_task(t) for t in tasks]
-    else:
-        with ProcessPoolExecutor(processes) as pool:
+    with ProcessPoolExecutor(processes) if processes > 1 else nullcontext() as pool:
+        if shared_scales:  # learned on the same pool, then every contest forecast with them
+            priors = _shared_priors(ballot, kwargs.pop("priors", None), pool)
+            kwargs = {k: v for k, v in kwargs.items() if k != "engine"}
+            kwargs["forecaster"] = _SharedScalesForecaster(priors, engine)
+        tasks = [
+            (n, ballot.contest(n), ballot.rule(n), int(s), kwargs) for n, s in zip(names, seeds, strict=True)
+        ]
+        if pool is None:
+            results = [_replay_task(t) for t in tasks]
+        else:
             results = list(pool.map(_replay_task, tasks, chunksize=max(1, len(tasks) // (8 * processes))))
     frames = [r for r, _ in results if r is not None and len(r)]
     rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=_ROW_COLUMNS)

@@ -149,8 +149,8 @@ def simulation_terms() -> tuple[str, ...]:
     """Names of the simulation terms of [`Priors`][racecast.Priors]: its fields that ``None`` turns off.
 
     Read from the dataclass itself (every field typed ``float | None``), so a new term is
-    known to [`Priors.model_only`][racecast.Priors.model_only] and to the learner's grid
-    check the moment it is declared.
+    known to [`Priors.model_only`][racecast.Priors.model_only] the moment it is declared
+    (and a test holds ``racecast.learn.GRID`` to these names).
     """
     return tuple(f.name for f in fields(Priors) if "None" in str(f.type))
 
