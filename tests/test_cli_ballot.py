@@ -225,6 +225,7 @@ def test_watch_fetches_a_clarity_url_and_keeps_each_new_version(tmp_path, capsys
         server.shutdown()
     kept = sorted(p.name for p in (tmp_path / "snapshots").iterdir())
     assert kept == ["snapshot_0001.xml", "snapshot_0002.xml"]
+    assert watcher.tz == dt.timezone(-dt.timedelta(hours=5))  # read from the first snapshot fetched (EST)
     assert (tmp_path / "snapshots" / "snapshot_0002.xml").read_bytes() == served["body"]
     err = capsys.readouterr().err
     assert err.count("racecast: fetched:") == 2

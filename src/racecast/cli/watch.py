@@ -194,7 +194,7 @@ class Watcher:
     source: Source
     out: Path
     plan: BallotPlan
-    tz: dt.tzinfo
+    tz: dt.tzinfo | None  # None: the zone the source was published with, read at its first read
     backfill: bool = False
     forecasts: dict[int, BallotForecast] = field(default_factory=dict)
     inner: dict[int, BallotForecast] = field(default_factory=dict)
@@ -208,6 +208,7 @@ class Watcher:
 
     def _forecast(self, ballot: Ballot, k: int) -> None:
         start = time.perf_counter()
+        tz = self.tz or dt.UTC
         previous = self.forecasts[max(self.forecasts)] if self.forecasts else None
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", RacecastWarning)
@@ -215,11 +216,9 @@ class Watcher:
         self.forecasts[k] = fc
         if band is not None:
             self.inner[k] = band
-        index = write_site(
-            ballot.as_of(k), self.forecasts, self.out, inner=self.inner or None, timezone=self.tz
-        )
+        index = write_site(ballot.as_of(k), self.forecasts, self.out, inner=self.inner or None, timezone=tz)
         i = int(list(ballot.release_ids).index(k))
-        when = local_time(ballot.released_at.iloc[i], self.tz)
+        when = local_time(ballot.released_at.iloc[i], tz)
         counts = ", ".join(f"{n} {s}" for s, n in fc.status_counts.items())
         say(
             "release",
@@ -246,6 +245,8 @@ class Watcher:
             say("waiting", f"cannot read {self.source.path} yet ({exc}); trying again")
             return 0
         self.signature = signature
+        if self.tz is None:  # known only once there is something to read (a URL fetched, a snapshot dropped)
+            self.tz = self.source.timezone(None)
         done = 0
         for k in self._pending(ballot):
             if limit is not None and done >= limit:
@@ -290,7 +291,8 @@ def watch_command(
             raise ForecastInputError(f"--poll must be > 0 seconds, got {poll}")
         plan = make_plan(engine.value, seed, draws, interval, processes, True, shared_scales)
         followed = Source(source, snapshots if snapshots is not None else html / "snapshots")
-        watcher = Watcher(followed, html, plan, followed.timezone(timezone), backfill=backfill)
+        tz = followed.timezone(timezone) if timezone is not None else None  # else read from the source
+        watcher = Watcher(followed, html, plan, tz, backfill=backfill)
         say("info", f"watching {source} every {poll:g} s (seed {plan.seed}); Ctrl-C stops")
         try:
             done = watcher.follow(poll, max_releases, once)
