@@ -65,3 +65,12 @@ def test_zero_ballots_counted_cannot_turn_ballots_into_votes():
         resolve_outstanding(count)
     with pytest.raises(racecast.ForecastInputError, match="ballots_counted"):
         baselines.remaining_votes(count)
+
+
+def test_the_model_carries_the_counted_types_then_the_outstanding_ones_not_counted_yet():
+    count = csv_count(
+        "release,batch_type,A,B,outstanding_late_mail,outstanding_provisional,outstanding_early_mail\n"
+        "1,early_mail,600,400,500,30,0\n2,vote_center,1100,900,500,30,0\n"
+    )
+    out = resolve_outstanding(count)
+    assert out.model_types(count) == ("early_mail", "vote_center", "late_mail", "provisional")

@@ -157,8 +157,7 @@ def _fit_release(part: Count, final: np.ndarray, pair: tuple[int, int], draws: i
         )
         pair = (pooled.candidates.index(keep[0]), pooled.candidates.index(keep[1]))
     out = resolve_outstanding(pooled)
-    types = list(pooled.batch_types) + [str(t) for t in out.table.index if t not in pooled.batch_types]
-    data = build_model_data(pooled, tuple(types), out.votes)
+    data = build_model_data(pooled, out.model_types(pooled), out.votes)
     post = fit_fast(data, draws=draws, rng=np.random.default_rng(seed))
     spec = RemainingSpec(out.amounts, pooled.outstanding_unit, DEFAULT_OUTSTANDING_SD, out.published)
     counted = pooled.votes[-1]

@@ -79,6 +79,11 @@ class Outstanding:
         """Expected outstanding contest votes in all."""
         return float(sum(self.votes.values()))
 
+    def model_types(self, count: Count) -> tuple[str, ...]:
+        """Batch types the model carries: the count's counted ones, then outstanding ones not counted yet."""
+        types = list(count.batch_types)
+        return tuple(types + [str(t) for t in self.table.index if t not in types])
+
 
 def votes_per_ballot(count: Count) -> float:
     """Contest votes per jurisdiction ballot at the last release that reports ``ballots_counted``.

@@ -142,7 +142,7 @@ def forecast(
     count, pooled = _pool(count, opts)
     out = resolve_outstanding(count, remaining)
     notes = _announce(count, out, opts.prior)
-    types = _model_types(count, out)
+    types = out.model_types(count)
     data = _model_data(count, types, out, opts, pooled)
     rng = np.random.default_rng(opts.seed)
     post, sampler_notes = _fit(data, opts, rng, count.name)
@@ -200,13 +200,6 @@ def _announce(count: Count, out: Outstanding, prior: Prior | None) -> list[str]:
             warnings.warn(msg, UnseenBatchTypeWarning, stacklevel=3)
             notes.append(msg)
     return notes
-
-
-def _model_types(count: Count, out: Outstanding) -> tuple[str, ...]:
-    """Batch types the model carries: the counted ones, then the outstanding ones not counted yet."""
-    types = list(count.batch_types)
-    types += [str(t) for t in out.table.index if t not in types]
-    return tuple(types)
 
 
 def _model_data(

@@ -133,8 +133,7 @@ def _log_marginals(loglik: np.ndarray, wa: np.ndarray, wb: np.ndarray) -> np.nda
 def _contest_loglik(count: Count, priors: Priors) -> np.ndarray:
     """``(len(SCALE_GRID), len(SCALE_GRID))`` log likelihood of the contest's batches in its own scales."""
     out = resolve_outstanding(count)
-    types = tuple(count.batch_types) + tuple(str(t) for t in out.table.index if t not in count.batch_types)
-    data = build_model_data(count, types, out.votes, priors)
+    data = build_model_data(count, out.model_types(count), out.votes, priors)
     a, b = np.meshgrid(SCALE_GRID, SCALE_GRID, indexing="ij")
     return scale_log_likelihood(data, a, b)
 
