@@ -187,6 +187,42 @@ def test_the_remainder_shift_does_not_shrink_with_what_is_left_typed_or_lumped()
             assert (alpha - post.alpha[:, t])[:, 0].std() == pytest.approx(sd, rel=0.05), (left, sd)
 
 
+def test_a_lumped_type_counted_in_one_batch_leaves_a_remainder_of_a_new_kind():
+    """One batch of a ``mixed`` type: its rest deviates like a type not seen yet; from two batches on, the shift."""
+    _, data, post = _fit()
+    pr = racecast.Priors.model_only(untyped_remainder_sd=0.1, unseen_type_floor=0.3)
+    single = data.types.index("vote_center")  # one counted batch
+    double = data.types.index("early_mail")  # two
+    lumped = tuple("mixed" if name in ("vote_center", "early_mail") else name for name in data.types)
+    d = dataclasses.replace(data, priors=pr, types=lumped)
+    alpha, delta = type_lean(d, post, single, np.random.default_rng(6))
+    z = (alpha - post.alpha[:, single]) / np.sqrt(post.sigma_type**2 + 0.3**2)[:, None]
+    assert z.mean() == pytest.approx(0.0, abs=0.05)
+    assert z.std() == pytest.approx(1.0, rel=0.04)
+    assert np.array_equal(delta, post.delta[:, single])
+    alpha, _ = type_lean(d, post, double, np.random.default_rng(6))
+    assert (alpha - post.alpha[:, double]).std() == pytest.approx(0.1, rel=0.05)
+    typed = dataclasses.replace(data, priors=pr)  # a typed type counted once keeps its (here no) shift
+    alpha, _ = type_lean(typed, post, single, np.random.default_rng(6))
+    assert np.array_equal(alpha, post.alpha[:, single])
+
+
+def test_one_snapshot_of_running_totals_is_not_called_but_agreeing_releases_are():
+    """The NYT 2020 failure: a lead in the first lumped snapshot says nothing of how the rest leans."""
+    one = "batch_type,Ann,Bob,outstanding_mixed\nmixed,530000,470000,500000\n"
+    three = (
+        "batch_type,Ann,Bob,outstanding_mixed\n"
+        "mixed,176000,157000,\nmixed,353000,313000,\nmixed,530000,470000,500000\n"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", racecast.RacecastWarning)
+        first = racecast.forecast(csv_count(one), seed=1, draws=4000)
+        later = racecast.forecast(csv_count(three), seed=1, draws=4000)
+        before = racecast.forecast(csv_count(one), seed=1, draws=4000, priors=racecast.Priors.model_only())
+    assert first.win_probability["Ann"] < min(0.8, before.win_probability["Ann"] - 0.1)
+    assert later.win_probability["Ann"] > 0.95
+
+
 def test_a_stale_estimate_is_widened_by_published_over_left_up_to_the_cap():
     pr = racecast.Priors.model_only()
     fresh = RemainingSpec({"x": 1000.0}, "votes", 0.1)

@@ -140,7 +140,7 @@ def type_lean(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(S, K)`` lean and drift scores of what is still to count of type ``t``.
 
-    The posterior's ``alpha_t`` and ``delta_t``, with two changes when
+    The posterior's ``alpha_t`` and ``delta_t``, with these changes when
     [`Priors`][racecast.Priors] asks for them:
 
     * a type with no counted batch and no prior from history: its deviation from the
@@ -149,6 +149,13 @@ def type_lean(
       sigma_type`` times larger (``unseen_type_floor``) and, with ``unseen_type_df``,
       a multivariate Student-t (the normal times ``sqrt(df / chi2_df)``, one draw per
       posterior draw);
+    * a ``mixed`` or ``unspecified`` type counted in one batch only, with no prior
+      from history: what is left of it may be other kinds of ballots altogether, and
+      one batch shows nothing of how its ballots vary, so its lean is the counted
+      lean plus the deviation of a kind of ballots not seen yet (the same spread and
+      tails as above, drawn anew) instead of the remainder shift.  From its second
+      batch the count's own batch-to-batch variation and drift speak, and the shift
+      below applies;
     * the remainder shift per candidate score, ``N(0, remainder_sd^2)`` for a typed
       batch type and ``N(0, untyped_remainder_sd^2)`` for a ``mixed`` or
       ``unspecified`` one: the rest of a type does not come to agree with the counted
@@ -157,19 +164,34 @@ def type_lean(
     pr = data.priors
     alpha, delta = post.alpha[:, t], post.delta[:, t]
     s, k = alpha.shape
-    unseen = data.counted_by_type[t] <= 0 and not data.history_covered[t]
-    if unseen and (pr.unseen_type_floor or pr.unseen_type_df):
-        widen = np.ones(s)
-        if pr.unseen_type_floor:
+    lumped = data.types[t] in UNTYPED_BATCH_TYPES
+    new_kind = pr.unseen_type_floor or pr.unseen_type_df
+    if new_kind and not data.history_covered[t]:
+        if data.counted_by_type[t] <= 0:
             sig = np.maximum(post.sigma_type, 1e-12)
-            widen = np.sqrt(sig**2 + pr.unseen_type_floor**2) / sig
-        if pr.unseen_type_df:
-            widen = widen * np.sqrt(pr.unseen_type_df / rng.chisquare(pr.unseen_type_df, s))
-        alpha = post.mu + (alpha - post.mu) * widen[:, None]
-    shift_sd = pr.untyped_remainder_sd if data.types[t] in UNTYPED_BATCH_TYPES else pr.remainder_sd
-    if shift_sd:
-        alpha = alpha + shift_sd * rng.standard_normal((s, k))
-    return alpha, delta
+            widen = _new_kind_sd(post, pr, rng) / sig
+            return post.mu + (alpha - post.mu) * widen[:, None] + _shift(pr, lumped, s, k, rng), delta
+        if lumped and np.count_nonzero(data.type_idx == t) == 1:
+            return alpha + _new_kind_sd(post, pr, rng)[:, None] * rng.standard_normal((s, k)), delta
+    return alpha + _shift(pr, lumped, s, k, rng), delta
+
+
+def _new_kind_sd(post: Posterior, pr: Priors, rng: np.random.Generator) -> np.ndarray:
+    """``(S,)`` sd of the lean of a kind of ballots not seen yet around a known lean.
+
+    ``sqrt(sigma_type^2 + unseen_type_floor^2)``, times ``sqrt(df / chi2_df)`` with
+    ``unseen_type_df`` (a scale mixture: the Student-t), one draw per posterior draw.
+    """
+    sd = np.sqrt(post.sigma_type**2 + (pr.unseen_type_floor or 0.0) ** 2)
+    if pr.unseen_type_df:
+        sd = sd * np.sqrt(pr.unseen_type_df / rng.chisquare(pr.unseen_type_df, sd.size))
+    return np.maximum(sd, 1e-12)
+
+
+def _shift(pr: Priors, lumped: bool, s: int, k: int, rng: np.random.Generator) -> np.ndarray | float:
+    """``(S, K)`` remainder shift (``untyped_remainder_sd`` or ``remainder_sd``), or 0 when off."""
+    shift_sd = pr.untyped_remainder_sd if lumped else pr.remainder_sd
+    return shift_sd * rng.standard_normal((s, k)) if shift_sd else 0.0
 
 
 def revise(final: np.ndarray, counted: np.ndarray, priors: Priors, rng: np.random.Generator) -> np.ndarray:

@@ -102,7 +102,10 @@ class Priors:
     unseen_type_floor
         Score-scale sd added in quadrature to ``sigma_type`` for a type not counted
         yet (``None``: none), so that counted types that happen to agree cannot
-        make a late type agree with them to within less than this.
+        make a late type agree with them to within less than this.  The floor and the
+        tails also govern the rest of a lumped type (``mixed``, ``unspecified``)
+        counted in one batch only: it deviates from the counted lean like a type not
+        counted yet ([`type_lean`][racecast.simulate.type_lean]).
     """
 
     mu_sd: float = 1.5
