@@ -10,21 +10,33 @@ import pytest
 
 import racecast
 from racecast.evaluation.ballot_replay import replay_ballot
-from racecast.shared_scales import HYPER_GRID, MIN_CONTESTS
+from racecast.shared_scales import DRIFT_GRID, HYPER_GRID, MIN_CONTESTS
 
 TYPES = ("early_mail", "vote_center", "late_mail")
 
 
 def contest(
-    rng: np.random.Generator, i: int, type_sd: float, batch_sd: float, outstanding: int | None = 40_000
+    rng: np.random.Generator,
+    i: int,
+    type_sd: float,
+    batch_sd: float,
+    outstanding: int | None = 40_000,
+    drift_sd: float = 0.0,
 ) -> racecast.Count:
-    """Two candidates, three types of four 20,000-vote batches; the last type half counted."""
+    """Two candidates, three types of four 20,000-vote batches; the last type half counted.
+
+    Each type's lean moves linearly from its first batch to its last by ``N(0, drift_sd^2)``
+    per candidate score (the model's drift ``delta_t``; batch ``j`` of four sits at
+    ``(j + 0.5) / 4 - 0.5``).
+    """
     base = rng.normal(0.0, 0.3, 2)
     shift = rng.normal(0.0, type_sd, (3, 2))
+    drift = rng.normal(0.0, drift_sd, (3, 2))
     rows, totals, release = [], np.zeros(2, int), 0
     for t, name in enumerate(TYPES):
-        for _ in range(4 if t < 2 else 2):
-            score = base + shift[t] + rng.normal(0.0, batch_sd, 2)
+        for j in range(4 if t < 2 else 2):
+            x = (j + 0.5) / 4 - 0.5
+            score = base + shift[t] + x * drift[t] + rng.normal(0.0, batch_sd, 2)
             p = np.exp(score) / np.exp(score).sum()
             totals = totals + rng.multinomial(20_000, p)
             release += 1
@@ -48,10 +60,20 @@ def test_scales_learned_across_contests_find_the_worlds_scales_not_the_defaults(
     assert 0.35 <= shared.priors.batch_sd <= 0.7, shared.priors.batch_sd  # truth 0.5, default 0.2
     assert shared.priors.type_sd <= 0.15, shared.priors.type_sd  # truth 0.05, default 0.5
     assert shared.gain > 0
-    assert shared.at_bound == ()
-    # only the two scales change
-    rest = {k: v for k, v in vars(shared.priors).items() if k not in ("type_sd", "batch_sd")}
-    assert rest == {k: v for k, v in vars(racecast.Priors()).items() if k not in ("type_sd", "batch_sd")}
+    assert "type_sd" not in shared.at_bound and "batch_sd" not in shared.at_bound
+    # only the three scales change
+    scales = ("type_sd", "batch_sd", "drift_sd")
+    rest = {k: v for k, v in vars(shared.priors).items() if k not in scales}
+    assert rest == {k: v for k, v in vars(racecast.Priors()).items() if k not in scales}
+
+
+def test_the_drift_sd_is_learned_from_how_far_leans_move_along_a_type():
+    rng = np.random.default_rng(8)
+    moving = racecast.share_scales([contest(rng, i, 0.2, 0.05, drift_sd=0.8) for i in range(40)])
+    still = racecast.share_scales([contest(rng, i, 0.2, 0.05, drift_sd=0.0) for i in range(40)])
+    assert moving.priors.drift_sd >= 0.4, moving.priors.drift_sd  # truth 0.8, default 0.2
+    assert still.priors.drift_sd <= 0.1, still.priors.drift_sd  # truth 0
+    assert moving.to_dict()["drift_sd"] == moving.priors.drift_sd
 
 
 def test_a_different_world_gives_different_scales():
@@ -81,6 +103,7 @@ def test_learned_scales_stay_on_the_search_grid(many):
     shared = racecast.share_scales(many)
     assert shared.priors.batch_sd in HYPER_GRID.tolist()
     assert shared.priors.type_sd in HYPER_GRID.tolist()
+    assert shared.priors.drift_sd in (*DRIFT_GRID, racecast.Priors().drift_sd)
 
 
 def test_a_replay_with_shared_scales_uses_only_what_was_counted_by_each_release():
