@@ -60,7 +60,8 @@ def test_scales_learned_across_contests_find_the_worlds_scales_not_the_defaults(
     assert 0.35 <= shared.priors.batch_sd <= 0.7, shared.priors.batch_sd  # truth 0.5, default 0.2
     assert shared.priors.type_sd <= 0.15, shared.priors.type_sd  # truth 0.05, default 0.5
     assert shared.gain > 0
-    assert "type_sd" not in shared.at_bound and "batch_sd" not in shared.at_bound
+    assert "type_sd" not in shared.at_bound
+    assert "batch_sd" not in shared.at_bound
     # only the three scales change
     scales = ("type_sd", "batch_sd", "drift_sd")
     rest = {k: v for k, v in vars(shared.priors).items() if k not in scales}

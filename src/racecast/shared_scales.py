@@ -37,9 +37,9 @@ What is assumed, and the edges:
 * Each contest weighs the same.  A contest whose batches say nothing about a scale
   (one batch per type) has a flat likelihood in it and does not move it.
 * Fewer than [`MIN_CONTESTS`][racecast.shared_scales.MIN_CONTESTS] usable contests: the given priors are kept.
-* The search is bounded by [`HYPER_GRID`][racecast.shared_scales.HYPER_GRID] (0.02 to 2 on the score scale) and
-  [`DRIFT_GRID`][racecast.shared_scales.DRIFT_GRID]; a learned scale at either end is reported as such in
-  ``SharedScales.at_bound``.
+* The search is bounded by [`HYPER_GRID`][racecast.shared_scales.HYPER_GRID] (0.02 to 2 on the
+  score scale) and [`DRIFT_GRID`][racecast.shared_scales.DRIFT_GRID]; a learned scale at either
+  end is reported as such in ``SharedScales.at_bound``.
 * The drift is one sd for every contest (a normal, not a half-normal of contest
   scales: the model has no per-contest drift scale).  A type counted in one batch
   says almost nothing about it; a type counted in many batches along the count (late
@@ -151,12 +151,8 @@ def _contest_loglik(count: Count, priors: Priors) -> np.ndarray:
     out = resolve_outstanding(count)
     data = build_model_data(count, out.model_types(count), out.votes, priors)
     a, b = np.meshgrid(SCALE_GRID, SCALE_GRID, indexing="ij")
-    return np.stack(
-        [
-            scale_log_likelihood(dataclasses.replace(data, priors=dataclasses.replace(priors, drift_sd=d)), a, b)
-            for d in _drift_grid(priors)
-        ]
-    )
+    at = [dataclasses.replace(data, priors=dataclasses.replace(priors, drift_sd=d)) for d in _drift_grid(priors)]
+    return np.stack([scale_log_likelihood(d, a, b) for d in at])
 
 
 def _contest_loglik_or_why(count: Count, priors: Priors) -> tuple[np.ndarray | None, str]:
