@@ -188,7 +188,7 @@ def test_the_remainder_shift_does_not_shrink_with_what_is_left_typed_or_lumped()
 
 
 def test_a_lumped_type_counted_in_one_batch_leaves_a_remainder_of_a_new_kind():
-    """One batch of a ``mixed`` type: its rest deviates like an unseen type; from two batches on, the shift."""
+    """One batch of a ``mixed`` type: its rest deviates like an unseen type; from two batches, the shift."""
     _, data, post = _fit()
     pr = racecast.Priors.model_only(untyped_remainder_sd=0.1, unseen_type_floor=0.3)
     single = data.types.index("vote_center")  # one counted batch

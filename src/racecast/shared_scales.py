@@ -151,7 +151,8 @@ def _contest_loglik(count: Count, priors: Priors) -> np.ndarray:
     out = resolve_outstanding(count)
     data = build_model_data(count, out.model_types(count), out.votes, priors)
     a, b = np.meshgrid(SCALE_GRID, SCALE_GRID, indexing="ij")
-    at = [dataclasses.replace(data, priors=dataclasses.replace(priors, drift_sd=d)) for d in _drift_grid(priors)]
+    drifts = _drift_grid(priors)
+    at = [dataclasses.replace(data, priors=dataclasses.replace(priors, drift_sd=d)) for d in drifts]
     return np.stack([scale_log_likelihood(d, a, b) for d in at])
 
 
