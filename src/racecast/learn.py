@@ -70,7 +70,7 @@ GRID: dict[str, tuple[float | None, ...]] = {
     "remainder_sd": (None, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3),
     "untyped_remainder_sd": (None, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6),
     "revision_rel": (None, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2),
-    "revision_abs": (None, 0.25, 0.5, 1.0, 2.0, 4.0),
+    "revision_abs": (None, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0),
     "outstanding_sd": (0.15, 0.2, 0.3, 0.45, 0.7, 1.0),
     "outstanding_df": (None, 8.0, 4.0, 3.0),
     "unseen_type_floor": (None, 0.1, 0.2, 0.3, 0.45, 0.6),

@@ -105,7 +105,7 @@ class Priors:
         make a late type agree with them to within less than this.  The floor and the
         tails also govern the rest of a lumped type (``mixed``, ``unspecified``)
         counted in one batch only: it deviates from the counted lean like a type not
-        counted yet ([`type_lean`][racecast.simulate.type_lean]).
+        counted yet (``racecast.simulate.type_lean``, ``docs/model.md``).
     """
 
     mu_sd: float = 1.5
