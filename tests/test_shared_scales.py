@@ -10,7 +10,7 @@ import pytest
 
 import racecast
 from racecast.evaluation.ballot_replay import replay_ballot
-from racecast.shared_scales import DRIFT_GRID, HYPER_GRID, MIN_CONTESTS
+from racecast.shared_scales import HYPER_GRID, MIN_CONTESTS
 
 TYPES = ("early_mail", "vote_center", "late_mail")
 
@@ -63,18 +63,9 @@ def test_scales_learned_across_contests_find_the_worlds_scales_not_the_defaults(
     assert "type_sd" not in shared.at_bound
     assert "batch_sd" not in shared.at_bound
     # only the three scales change
-    scales = ("type_sd", "batch_sd", "drift_sd")
+    scales = ("type_sd", "batch_sd")  # a count in votes has no turnout block to learn
     rest = {k: v for k, v in vars(shared.priors).items() if k not in scales}
     assert rest == {k: v for k, v in vars(racecast.Priors()).items() if k not in scales}
-
-
-def test_the_drift_sd_is_learned_from_how_far_leans_move_along_a_type():
-    rng = np.random.default_rng(8)
-    moving = racecast.share_scales([contest(rng, i, 0.2, 0.05, drift_sd=0.8) for i in range(40)])
-    still = racecast.share_scales([contest(rng, i, 0.2, 0.05, drift_sd=0.0) for i in range(40)])
-    assert moving.priors.drift_sd >= 0.4, moving.priors.drift_sd  # truth 0.8, default 0.2
-    assert still.priors.drift_sd <= 0.1, still.priors.drift_sd  # truth 0
-    assert moving.to_dict()["drift_sd"] == moving.priors.drift_sd
 
 
 def test_a_different_world_gives_different_scales():
@@ -104,7 +95,6 @@ def test_learned_scales_stay_on_the_search_grid(many):
     shared = racecast.share_scales(many)
     assert shared.priors.batch_sd in HYPER_GRID.tolist()
     assert shared.priors.type_sd in HYPER_GRID.tolist()
-    assert shared.priors.drift_sd in (*DRIFT_GRID, racecast.Priors().drift_sd)
 
 
 def test_a_replay_with_shared_scales_uses_only_what_was_counted_by_each_release():
@@ -131,3 +121,23 @@ def test_the_likelihoods_can_be_computed_on_an_executor_with_the_same_result(man
     here = racecast.share_scales(many)
     assert vars(on_pool.priors) == vars(here.priors)
     assert (on_pool.contests, on_pool.gain) == (here.contests, here.gain)
+
+
+def test_the_turnout_scales_are_learned_once_the_contest_mean_prior_holds_small_contests():
+    """Contests counted in ballots share the turnout block's scales too (the LA slice, release 6).
+
+    With the earlier ``rate_mu_sd`` 1.5 a contest holding ~0.5% of the county's ballots
+    (logit about -5) is three sd out, and the type spread runs to the top of the grid to
+    absorb it; with the default it is learned inside the grid, small (types carry votes
+    at about the same rate).
+    """
+    now = racecast.read_ballot(racecast.example_path("la_county_2022")).as_of(6)
+    counts = [now.contest(c) for c in now.contests]
+    shared = racecast.share_scales(counts)
+    assert shared.priors.rate_type_sd < racecast.Priors().rate_type_sd
+    assert shared.priors.rate_batch_sd in HYPER_GRID.tolist()
+    assert not {"rate_type_sd", "rate_batch_sd"} & set(shared.at_bound)
+    assert shared.to_dict()["rate_type_sd"] == shared.priors.rate_type_sd
+    misplaced = racecast.share_scales(counts, racecast.Priors(rate_mu_sd=1.5))
+    assert misplaced.priors.rate_type_sd == HYPER_GRID[-1]
+    assert "rate_type_sd" in misplaced.at_bound

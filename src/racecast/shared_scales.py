@@ -2,26 +2,24 @@
 
 Every contest on a ballot is counted in the same releases.  What each contest's
 batches say about *direction* (who leads, how each type leans) is its own; what they
-say about *size* is not: how far batch types spread apart (``sigma_type``), how
-much batches of one type vary (``sigma_batch``) and how far a type's lean drifts from
-its first ballot to its last (the sd of ``delta_t``, ``drift_sd``).  One contest with three batches
+say about *size* is not: how far batch types spread apart (``sigma_type``) and how
+much batches of one type vary (``sigma_batch``).  One contest with three batches
 cannot tell these scales apart from its prior; four hundred contests counted in the
 same batches can.
 
-The model gives each of the first two a half-normal prior ([`Priors`][racecast.Priors]'s
-``type_sd`` and ``batch_sd``) and the drifts a normal of sd ``drift_sd``.  Here each
-contest's two scales are its own draws from those half-normals, and the half-normals'
-scales and the drift sd are chosen by the marginal likelihood of all the contests'
-counted batches together (empirical Bayes, type-II maximum likelihood):
+The model gives each scale a half-normal prior ([`Priors`][racecast.Priors]'s
+``type_sd`` and ``batch_sd``).  Here each
+contest's scales are its own draws from that half-normal, and the half-normal's
+scale is chosen by the marginal likelihood of all the contests' counted batches
+together (empirical Bayes, type-II maximum likelihood):
 
-    choose (s_type, s_batch, d) maximising  sum_c log ∫ p(batches_c | σ, d) HalfNormal(σ | s) dσ
+    choose s = (s_type, s_batch) maximising  sum_c log ∫ p(batches_c | σ) HalfNormal(σ | s) dσ
 
 Each contest's integral over its own ``(σ_type, σ_batch)`` is exact in everything
 but the scales (the model is Gaussian given them:
 ``racecast.model.scale_log_likelihood``) and a sum over a
 fixed log grid ([`SCALE_GRID`][racecast.shared_scales.SCALE_GRID]) for the scales;
-``s`` is searched on [`HYPER_GRID`][racecast.shared_scales.HYPER_GRID] and ``d`` on
-[`DRIFT_GRID`][racecast.shared_scales.DRIFT_GRID] (with the given ``drift_sd``).  Then every
+``s`` is searched on [`HYPER_GRID`][racecast.shared_scales.HYPER_GRID].  Then every
 contest is forecast with the learned scales as its prior, so a contest with few
 batches borrows the spread the others show, and a contest with many is still led by
 its own batches.
@@ -38,19 +36,23 @@ What is assumed, and the edges:
   (one batch per type) has a flat likelihood in it and does not move it.
 * Fewer than [`MIN_CONTESTS`][racecast.shared_scales.MIN_CONTESTS] usable contests: the given priors are kept.
 * The search is bounded by [`HYPER_GRID`][racecast.shared_scales.HYPER_GRID] (0.02 to 2 on the
-  score scale) and [`DRIFT_GRID`][racecast.shared_scales.DRIFT_GRID]; a learned scale at either
-  end is reported as such in ``SharedScales.at_bound``.
-* The drift is one sd for every contest (a normal, not a half-normal of contest
-  scales: the model has no per-contest drift scale).  A type counted in one batch
-  says almost nothing about it; a type counted in many batches along the count (late
-  mail over four weeks) does.
-* The two scales of each contest's share of the jurisdiction's ballots
-  (``rate_type_sd``, ``rate_batch_sd``) are not learned here.  On the LA County
-  ballot their learned type scale runs to the top of the grid: a small city holds
-  ~0.5% of the county's ballots (logit about -5), far outside the contest mean's
-  ``Normal(0, 1.5)``, and a large type spread is the model's only way to absorb that
-  misfit of the mean.  Learning it would widen every unseen type's turnout for the
-  wrong reason.
+  score scale); a learned scale at either end is reported as such in
+  ``SharedScales.at_bound``.
+* The drift sd (``drift_sd``) is not learned here.  Learned the same way (one sd for
+  every contest) it comes out at 0.2 on the LA ballot from its fourth release on, the
+  prior's own value; at its second release, one batch of each of two types per contest,
+  drift and type spread cannot be told apart, the search picks drift 0.4 with a type
+  spread of 0.025, and the replay of the ballot with it shared loses coverage (0.90 ->
+  0.85) and makes 6 more confident wrong calls (``docs/model.md``).
+* The turnout block (each contest's share of the jurisdiction's ballots, by type)
+  has its own two half-normal scales (``rate_type_sd``, ``rate_batch_sd``), learned
+  the same way and separately (given the scales the two blocks' likelihoods are
+  independent), from the contests counted in ballots; with fewer than
+  [`MIN_CONTESTS`][racecast.shared_scales.MIN_CONTESTS] of them the given ones are
+  kept.  They mean something only if the contest mean's prior (``rate_mu_sd``) holds
+  the contest's share: a city holding 0.5% of the county's ballots (logit about -5)
+  lies far outside a ``Normal(0, 1.5)``, and the type spread then runs to the top of
+  the grid to absorb the misfit (hence ``Priors.rate_mu_sd`` 5).
 * The simulation terms (remainder shift, revisions, unseen types) are not learned
   here: they are about what the counted batches cannot show, and are learned from
   completed counts ([`learn_priors`][racecast.learn_priors]).
@@ -72,18 +74,17 @@ from .errors import RacecastError
 from .model import Priors, build_model_data, scale_log_likelihood
 from .outstanding import resolve_outstanding
 
-__all__ = ["DRIFT_GRID", "HYPER_GRID", "MIN_CONTESTS", "SCALE_GRID", "SharedScales", "share_scales"]
+__all__ = ["HYPER_GRID", "MIN_CONTESTS", "SCALE_GRID", "SharedScales", "share_scales"]
 
 SCALE_GRID = np.geomspace(1e-3, 4.0, 28)
 """Values of each contest's own scale (score scale) over which its likelihood is integrated."""
 HYPER_GRID = np.round(np.geomspace(0.02, 2.0, 21), 4)
 """Half-normal scales tried for each of the shared scales (log-spaced, a factor 1.26 apart)."""
-DRIFT_GRID = (0.05, 0.1, 0.2, 0.4, 0.8)
-"""Drift sds tried (score scale, a factor 2 apart), besides the given ``Priors.drift_sd``."""
 MIN_CONTESTS = 5
 """Fewer usable contests than this: nothing is learned, the given priors are kept."""
 
-_SCALES = ("type_sd", "batch_sd", "drift_sd")
+_SCALES = ("type_sd", "batch_sd")
+_RATE_SCALES = ("rate_type_sd", "rate_batch_sd")
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,8 +94,10 @@ class SharedScales:
     Attributes
     ----------
     priors : Priors
-        The given priors with ``type_sd``, ``batch_sd`` and ``drift_sd`` replaced by
-        the learned scales; pass it as ``priors=`` to every contest's forecast.
+        The given priors with ``type_sd`` and ``batch_sd`` replaced by the learned
+        scales (and ``rate_type_sd``, ``rate_batch_sd`` where enough
+        contests are counted in ballots); pass it as ``priors=`` to every contest's
+        forecast.
     contests : int
         Contests whose counted batches the scales were learned from.
     skipped : tuple of str
@@ -102,7 +105,7 @@ class SharedScales:
     gain : float
         Mean log marginal likelihood per contest of the learned scales over the given
         ones (0 when nothing was learned): how much better the learned scales explain
-        the batches.
+        the batches (and, where learned, their share of the jurisdiction's ballots).
     at_bound : tuple of str
         Learned scales at an end of [`HYPER_GRID`][racecast.shared_scales.HYPER_GRID].
     """
@@ -116,7 +119,7 @@ class SharedScales:
     def to_dict(self) -> dict[str, Any]:
         """The learned scales and how they were learned, as plain values (a forecast's provenance)."""
         return {
-            **{k: getattr(self.priors, k) for k in _SCALES},
+            **{k: getattr(self.priors, k) for k in (*_SCALES, *_RATE_SCALES)},
             "contests": self.contests,
             "skipped": len(self.skipped),
             "gain": round(self.gain, 4),
@@ -139,28 +142,44 @@ def _log_marginals(loglik: np.ndarray, wa: np.ndarray, wb: np.ndarray) -> np.nda
     return np.log(np.maximum(wa @ np.exp(loglik - top) @ wb.T, 1e-300)) + top
 
 
-def _drift_grid(priors: Priors) -> np.ndarray:
-    return np.array(sorted({*DRIFT_GRID, priors.drift_sd}))
+def _contest_loglik(count: Count, priors: Priors) -> tuple[np.ndarray, np.ndarray | None]:
+    """The contest's log likelihood over its own scales.
 
-
-def _contest_loglik(count: Count, priors: Priors) -> np.ndarray:
-    """``(drifts, len(SCALE_GRID), len(SCALE_GRID))`` log likelihood of the contest's batches.
-
-    In its own two scales, at each drift sd of ``_drift_grid(priors)``.
+    ``(len(SCALE_GRID), len(SCALE_GRID))`` for the batches' shares in
+    ``(sigma_type, sigma_batch)``, and the same for its share of the jurisdiction's
+    ballots in the turnout block's two scales (``None`` for a count in votes).
     """
     out = resolve_outstanding(count)
     data = build_model_data(count, out.model_types(count), out.votes, priors)
     a, b = np.meshgrid(SCALE_GRID, SCALE_GRID, indexing="ij")
-    drifts = _drift_grid(priors)
-    at = [dataclasses.replace(data, priors=dataclasses.replace(priors, drift_sd=d)) for d in drifts]
-    return np.stack([scale_log_likelihood(d, a, b) for d in at])
+    rate = scale_log_likelihood(data, a, b, rate=True) if data.has_rate else None
+    return scale_log_likelihood(data, a, b), rate
 
 
-def _contest_loglik_or_why(count: Count, priors: Priors) -> tuple[np.ndarray | None, str]:
+def _contest_loglik_or_why(
+    count: Count, priors: Priors
+) -> tuple[tuple[np.ndarray, np.ndarray | None] | None, str]:
     try:
         return _contest_loglik(count, priors), ""
     except RacecastError as exc:
         return None, str(exc)
+
+
+def _learn_rate(rates: list[np.ndarray], base: Priors) -> tuple[dict[str, float], float, tuple[str, ...]]:
+    """Turnout scales learned from the contests counted in ballots: values, total gain, ends hit."""
+    if len(rates) < MIN_CONTESTS:
+        return {}, 0.0, ()
+    hyper = _grid_weights(HYPER_GRID)
+    total = np.sum([_log_marginals(ll, hyper, hyper) for ll in rates], axis=0)
+    i, j = np.unravel_index(int(np.argmax(total)), total.shape)
+    given = _grid_weights(np.array([base.rate_type_sd, base.rate_batch_sd]))
+    before = sum(float(_log_marginals(ll, given[:1], given[1:])[0, 0]) for ll in rates)
+    ends = tuple(n for n, k in zip(_RATE_SCALES, (i, j), strict=True) if k in (0, HYPER_GRID.size - 1))
+    return (
+        dict(zip(_RATE_SCALES, (float(HYPER_GRID[i]), float(HYPER_GRID[j])), strict=True)),
+        float(total[i, j]) - before,
+        ends,
+    )
 
 
 def share_scales(
@@ -200,25 +219,24 @@ def share_scales(
     usable = [c for c in counts if c.n_candidates >= 2 and c.votes[-1].sum() > 0]
     mapper = executor.map if executor is not None else map
     logliks: list[np.ndarray] = []
+    rates: list[np.ndarray] = []
     skipped: list[str] = []
     for count, (ll, why) in zip(usable, mapper(_contest_loglik_or_why, usable, repeat(base)), strict=True):
         if ll is None:  # the contest's own forecast will say the same
             skipped.append(f"{count.name}: {why}")
         else:
-            logliks.append(ll)
+            logliks.append(ll[0])
+            if ll[1] is not None:
+                rates.append(ll[1])
     if len(logliks) < MIN_CONTESTS:
         return SharedScales(base, len(logliks), tuple(skipped))
     hyper = _grid_weights(HYPER_GRID)
-    drifts = _drift_grid(base)
-    total = np.sum([[_log_marginals(ll_d, hyper, hyper) for ll_d in ll] for ll in logliks], axis=0)
-    d, i, j = np.unravel_index(int(np.argmax(total)), total.shape)
-    ends = ((i, HYPER_GRID.size), (j, HYPER_GRID.size), (d, drifts.size))
-    at_bound = tuple(n for n, (k, size) in zip(_SCALES, ends, strict=True) if k in (0, size - 1))
-    given = _grid_weights(np.array([base.type_sd, base.batch_sd]))
-    d0 = int(np.flatnonzero(drifts == base.drift_sd)[0])
-    before = sum(float(_log_marginals(ll[d0], given[:1], given[1:])[0, 0]) for ll in logliks)
-    gain = (float(total[d, i, j]) - before) / len(logliks)
-    learned = dataclasses.replace(
-        base, type_sd=float(HYPER_GRID[i]), batch_sd=float(HYPER_GRID[j]), drift_sd=float(drifts[d])
-    )
-    return SharedScales(learned, len(logliks), tuple(skipped), gain, at_bound)
+    total = np.sum([_log_marginals(ll, hyper, hyper) for ll in logliks], axis=0)
+    i, j = np.unravel_index(int(np.argmax(total)), total.shape)
+    at_bound = tuple(n for n, k in zip(_SCALES, (i, j), strict=True) if k in (0, HYPER_GRID.size - 1))
+    given = _grid_weights(np.array([getattr(base, n) for n in _SCALES]))
+    before = sum(float(_log_marginals(ll, given[:1], given[1:])[0, 0]) for ll in logliks)
+    rate, rate_gain, rate_ends = _learn_rate(rates, base)
+    gain = (float(total[i, j]) - before + rate_gain) / len(logliks)
+    learned = dataclasses.replace(base, type_sd=float(HYPER_GRID[i]), batch_sd=float(HYPER_GRID[j]), **rate)
+    return SharedScales(learned, len(logliks), tuple(skipped), gain, at_bound + rate_ends)

@@ -61,8 +61,15 @@ class Priors:
         ~0.3 log-odds (about 7 points) from its first to its last ballot.
     rate_mu_sd, rate_type_sd, rate_batch_sd
         Contest share of jurisdiction ballots on the logit scale:
-        ``Normal(0, 1.5)`` mean, ``HalfNormal(0.3)`` between types,
-        ``HalfNormal(0.2)`` between batches.
+        ``Normal(0, 5)`` mean, ``HalfNormal(0.3)`` between types,
+        ``HalfNormal(0.2)`` between batches.  The mean's prior must hold every
+        contest's share of the jurisdiction: on the LA County 2022 ballot the logit of
+        votes per county ballot runs from -10 (a district holding a few thousand of
+        four million ballots) to +3.5 (a countywide contest), median -4.9.  The
+        earlier ``Normal(0, 1.5)`` put most contests 3 sd out, pulled a contest with
+        few spans toward half the county's ballots (too many votes still to come:
+        timid forecasts) and made a type spread learned across contests run to its
+        bound to absorb the misfit.
     remainder_sd
         Shift of the lean of what is still to count of a typed batch type
         (``late_mail``, ``vote_center``, ...) relative to what was counted (score
@@ -112,7 +119,7 @@ class Priors:
     type_sd: float = 0.5
     batch_sd: float = 0.2
     drift_sd: float = 0.2
-    rate_mu_sd: float = 1.5
+    rate_mu_sd: float = 5.0
     rate_type_sd: float = 0.3
     rate_batch_sd: float = 0.2
     remainder_sd: float | None = None
