@@ -245,3 +245,4 @@ def test_the_index_says_how_the_forecast_was_made():
     assert how_made(plain).startswith("Engine fast, 300 draws per contest, seed 1; each contest's scales")
     learned = shared.settings["shared_scales"]
     assert f"learned across {learned['contests']} contests" in how_made(shared)
+    assert f"turnout: type spread {learned['rate_type_sd']:.3g}" in how_made(shared)

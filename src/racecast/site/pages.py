@@ -197,9 +197,14 @@ def how_made(fc: BallotForecast) -> str:
     shared = st.get("shared_scales")
     if not shared:
         return f"{made}; each contest's scales from its own batches and the default priors."
+    turnout = (
+        f"; turnout: type spread {shared['rate_type_sd']:.3g}, batch spread {shared['rate_batch_sd']:.3g}"
+        if "rate_type_sd" in shared
+        else ""
+    )
     return (
         f"{made}; the model's scales learned across {shared['contests']} contests "
-        f"(type spread {shared['type_sd']:.3g}, batch spread {shared['batch_sd']:.3g})."
+        f"(type spread {shared['type_sd']:.3g}, batch spread {shared['batch_sd']:.3g}{turnout})."
     )
 
 
