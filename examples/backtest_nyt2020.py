@@ -387,7 +387,7 @@ counts (docs/model.md): a lumped remainder may lean differently from what was co
 votes may be revised, and what is left of a lumped type counted in one batch only (each state's
 first update) is drawn like a kind of ballots not seen yet. In the tables above there is no
 confident wrong call left: cause 2a's two (Georgia and Pennsylvania at the first update, 0.97 and
-0.99 for Trump) are now 0.85 and 0.90, wrong but not confident. North Carolina's coverage is 0.74
+0.99 for Trump) are now 0.81 and 0.87, wrong but not confident. North Carolina's coverage is 0.74
 (was 0.23), Georgia's 0.79 (0.55); Arizona's wrong calls at releases 17-18 are gone (cause 2b below
 remains in the model; the wider lumped remainder now covers it), and its 95% call comes on Nov 11 at
 02:17 UTC, a day later than before. Pennsylvania's 95% call for Biden comes on Nov 5 at 20:48 UTC

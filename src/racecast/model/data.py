@@ -37,7 +37,7 @@ class Priors:
     values [`learn_priors`][racecast.learn_priors] finds on the library of real counts
     (``benchmarks/learn_priors.py``, ``docs/priors-learned.json``, each election weighing
     the same): ``untyped_remainder_sd`` 0.1, ``revision_rel`` 3e-4, ``unseen_type_floor``
-    0.3 and ``unseen_type_df`` 8; the others were learned off (``None``).  ``None`` turns
+    0.45 and ``unseen_type_df`` 8; the others were learned off (``None``).  ``None`` turns
     a term off.
 
     Scores are zero-sum per candidate; in a two-candidate race a score scale
@@ -128,7 +128,7 @@ class Priors:
     revision_abs: float | None = None
     outstanding_df: float | None = None
     unseen_type_df: float | None = 8.0
-    unseen_type_floor: float | None = 0.3
+    unseen_type_floor: float | None = 0.45
 
     def __post_init__(self) -> None:
         for name in ("outstanding_df", "unseen_type_df"):
