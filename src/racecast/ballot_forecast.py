@@ -226,10 +226,9 @@ def forecast_ballot(
     engine, processes, client, executor, progress, chunksize
         As for [`forecast_many`][racecast.forecast_many].
     shared_scales
-        Learn the scales ``type_sd``, ``batch_sd`` (and the turnout block's) across the
-        contests forecast, as the ballot stands ([`share_scales`][racecast.share_scales],
-        on the same processes; recorded in ``settings["shared_scales"]``), not from
-        ``priors=`` alone.
+        Learn the model's scales across the contests as the ballot stands
+        ([`share_scales`][racecast.share_scales], on the same processes; recorded in
+        ``settings["shared_scales"]``), not from ``priors=`` alone.
     **forecast_kwargs
         Passed to [`forecast`][racecast.forecast] for every contest (``draws``,
         ``interval``, ``remaining``, ...); not ``rule`` or ``seats``, which come

@@ -13,7 +13,8 @@ For each posterior draw and each outstanding batch type:
 4. each batch gets its own lean: ``alpha_t + x_j * delta_t + sigma_batch * e_j``
    at its position ``x_j`` along the type (drift), including the batch-to-batch
    variation, not only the type mean; ``alpha_t`` carries the remainder shift and,
-   for a type not counted yet, the heavier-tailed type deviation, when
+   for a type not counted yet (or a lumped type counted in one batch), the
+   heavier-tailed deviation of a new kind of ballots, when
    [`Priors`][racecast.Priors] asks for them ([`type_lean`][racecast.simulate.type_lean]);
 5. its votes are a multinomial draw with those shares.
 
