@@ -66,6 +66,8 @@ def test_scales_learned_across_contests_find_the_worlds_scales_not_the_defaults(
     scales = ("type_sd", "batch_sd")  # a count in votes has no turnout block to learn
     rest = {k: v for k, v in vars(shared.priors).items() if k not in scales}
     assert rest == {k: v for k, v in vars(racecast.Priors()).items() if k not in scales}
+    assert shared.turnout_contests == 0
+    assert "rate_type_sd" not in shared.to_dict()  # not learned: not reported as learned
 
 
 def test_a_different_world_gives_different_scales():
@@ -138,6 +140,7 @@ def test_the_turnout_scales_are_learned_once_the_contest_mean_prior_holds_small_
     assert shared.priors.rate_batch_sd in HYPER_GRID.tolist()
     assert not {"rate_type_sd", "rate_batch_sd"} & set(shared.at_bound)
     assert shared.to_dict()["rate_type_sd"] == shared.priors.rate_type_sd
+    assert shared.turnout_contests == shared.contests  # every contest of the slice is counted in ballots
     misplaced = racecast.share_scales(counts, racecast.Priors(rate_mu_sd=1.5))
     assert misplaced.priors.rate_type_sd == HYPER_GRID[-1]
     assert "rate_type_sd" in misplaced.at_bound

@@ -83,8 +83,8 @@ HYPER_GRID = np.round(np.geomspace(0.02, 2.0, 21), 4)
 MIN_CONTESTS = 5
 """Fewer usable contests than this: nothing is learned, the given priors are kept."""
 
-_SCALES = ("type_sd", "batch_sd")
-_RATE_SCALES = ("rate_type_sd", "rate_batch_sd")
+_SCALES: tuple[str, str] = ("type_sd", "batch_sd")
+_RATE_SCALES: tuple[str, str] = ("rate_type_sd", "rate_batch_sd")
 
 
 @dataclass(frozen=True, eq=False)
@@ -108,6 +108,9 @@ class SharedScales:
         the batches (and, where learned, their share of the jurisdiction's ballots).
     at_bound : tuple of str
         Learned scales at an end of [`HYPER_GRID`][racecast.shared_scales.HYPER_GRID].
+    turnout_contests : int
+        Contests counted in ballots the turnout scales were learned from (0: not
+        learned, the given ``rate_type_sd`` and ``rate_batch_sd`` are kept).
     """
 
     priors: Priors
@@ -115,11 +118,17 @@ class SharedScales:
     skipped: tuple[str, ...] = ()
     gain: float = 0.0
     at_bound: tuple[str, ...] = ()
+    turnout_contests: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        """The learned scales and how they were learned, as plain values (a forecast's provenance)."""
+        """The learned scales and how they were learned, as plain values (a forecast's provenance).
+
+        The turnout scales appear only when they were learned.
+        """
+        names = (*_SCALES, *_RATE_SCALES) if self.turnout_contests else _SCALES
         return {
-            **{k: getattr(self.priors, k) for k in (*_SCALES, *_RATE_SCALES)},
+            **{k: getattr(self.priors, k) for k in names},
+            "turnout_contests": self.turnout_contests,
             "contests": self.contests,
             "skipped": len(self.skipped),
             "gain": round(self.gain, 4),
@@ -165,21 +174,22 @@ def _contest_loglik_or_why(
         return None, str(exc)
 
 
-def _learn_rate(rates: list[np.ndarray], base: Priors) -> tuple[dict[str, float], float, tuple[str, ...]]:
-    """Turnout scales learned from the contests counted in ballots: values, total gain, ends hit."""
-    if len(rates) < MIN_CONTESTS:
-        return {}, 0.0, ()
+def _learn_pair(
+    logliks: list[np.ndarray], names: tuple[str, str], base: Priors
+) -> tuple[dict[str, float], float, tuple[str, ...]]:
+    """One block's two half-normal scales by type-II ML: values, total gain over ``base``, ends hit.
+
+    ``logliks`` are the contests' ``(len(SCALE_GRID), len(SCALE_GRID))`` log likelihoods in
+    the block's own two scales (``names``, fields of ``Priors``).
+    """
     hyper = _grid_weights(HYPER_GRID)
-    total = np.sum([_log_marginals(ll, hyper, hyper) for ll in rates], axis=0)
+    total = np.sum([_log_marginals(ll, hyper, hyper) for ll in logliks], axis=0)
     i, j = np.unravel_index(int(np.argmax(total)), total.shape)
-    given = _grid_weights(np.array([base.rate_type_sd, base.rate_batch_sd]))
-    before = sum(float(_log_marginals(ll, given[:1], given[1:])[0, 0]) for ll in rates)
-    ends = tuple(n for n, k in zip(_RATE_SCALES, (i, j), strict=True) if k in (0, HYPER_GRID.size - 1))
-    return (
-        dict(zip(_RATE_SCALES, (float(HYPER_GRID[i]), float(HYPER_GRID[j])), strict=True)),
-        float(total[i, j]) - before,
-        ends,
-    )
+    given = _grid_weights(np.array([getattr(base, n) for n in names]))
+    before = sum(float(_log_marginals(ll, given[:1], given[1:])[0, 0]) for ll in logliks)
+    ends = tuple(n for n, k in zip(names, (i, j), strict=True) if k in (0, HYPER_GRID.size - 1))
+    values = dict(zip(names, (float(HYPER_GRID[i]), float(HYPER_GRID[j])), strict=True))
+    return values, float(total[i, j]) - before, ends
 
 
 def share_scales(
@@ -230,13 +240,10 @@ def share_scales(
                 rates.append(ll[1])
     if len(logliks) < MIN_CONTESTS:
         return SharedScales(base, len(logliks), tuple(skipped))
-    hyper = _grid_weights(HYPER_GRID)
-    total = np.sum([_log_marginals(ll, hyper, hyper) for ll in logliks], axis=0)
-    i, j = np.unravel_index(int(np.argmax(total)), total.shape)
-    at_bound = tuple(n for n, k in zip(_SCALES, (i, j), strict=True) if k in (0, HYPER_GRID.size - 1))
-    given = _grid_weights(np.array([getattr(base, n) for n in _SCALES]))
-    before = sum(float(_log_marginals(ll, given[:1], given[1:])[0, 0]) for ll in logliks)
-    rate, rate_gain, rate_ends = _learn_rate(rates, base)
-    gain = (float(total[i, j]) - before + rate_gain) / len(logliks)
-    learned = dataclasses.replace(base, type_sd=float(HYPER_GRID[i]), batch_sd=float(HYPER_GRID[j]), **rate)
-    return SharedScales(learned, len(logliks), tuple(skipped), gain, at_bound + rate_ends)
+    scales, gain, at_bound = _learn_pair(logliks, _SCALES, base)
+    if len(rates) >= MIN_CONTESTS:  # the turnout block, from the contests counted in ballots
+        rate_scales, rate_gain, rate_ends = _learn_pair(rates, _RATE_SCALES, base)
+        scales, gain, at_bound = {**scales, **rate_scales}, gain + rate_gain, at_bound + rate_ends
+    turnout = len(rates) if len(rates) >= MIN_CONTESTS else 0
+    learned = dataclasses.replace(base, **scales)
+    return SharedScales(learned, len(logliks), tuple(skipped), gain / len(logliks), at_bound, turnout)
