@@ -129,6 +129,7 @@ class Priors:
     outstanding_df: float | None = None
     unseen_type_df: float | None = 8.0
     unseen_type_floor: float | None = 0.45
+    wander_sd: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("outstanding_df", "unseen_type_df"):
