@@ -265,3 +265,18 @@ def test_agreeing_types_stay_sharp_when_nothing_unseen_is_outstanding():
     )
     b = racecast.forecast(batches, seed=1, draws=300, remaining={"late_mail": 0}, priors=priors)
     assert np.array_equal(a.final_draws, b.final_draws)
+
+
+WANDER_PASSES = {"geography", "random-walk lean"}
+
+
+@pytest.mark.parametrize("name", sorted(WANDER_PASSES))
+def test_a_wander_learned_from_the_count_passes_the_worlds_whose_lean_moves_along_a_type(name):
+    """``Priors(wander_sd=0.3)``: the local level filtered from the count's own batches (racecast.wander).
+
+    With the shipped defaults otherwise, it passes the two worlds the shipped defaults fail
+    because the lean moves along the type; the library learns it off (docs/model.md).
+    """
+    got = score(WORLDS[name], N, seed=11, priors=racecast.Priors(wander_sd=0.3))
+    assert got.coverage >= COVERAGE_MIN, got
+    assert got.confident_wrong <= WRONG_MAX, got

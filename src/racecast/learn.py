@@ -75,6 +75,7 @@ GRID: dict[str, tuple[float | None, ...]] = {
     "outstanding_df": (None, 8.0, 4.0, 3.0),
     "unseen_type_floor": (None, 0.1, 0.2, 0.3, 0.45, 0.6),
     "unseen_type_df": (None, 8.0, 4.0, 3.0),
+    "wander_sd": (None, 0.05, 0.1, 0.2, 0.3, 0.5),
 }
 """Values tried for each hyper-parameter (``None``/0 turns a term off); ``outstanding_sd``
 is the relative sd of outstanding estimates ([`forecast`][racecast.forecast]'s argument).

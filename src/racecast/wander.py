@@ -141,7 +141,9 @@ def remainder_conditionals(
     return loglik, mean, np.maximum(variance, 0.0)
 
 
-def wander_shift(data: ModelData, post: Posterior, t: int, x_future: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def wander_shift(
+    data: ModelData, post: Posterior, t: int, x_future: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     """``(S, K)`` scores added to the lean of what is left of type ``t`` by its wander.
 
     Zero (and no random number drawn) when ``Priors.wander_sd`` is off or the type has

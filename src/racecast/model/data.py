@@ -113,6 +113,16 @@ class Priors:
         tails also govern the rest of a lumped type (``mixed``, ``unspecified``)
         counted in one batch only: it deviates from the counted lean like a type not
         counted yet (``racecast.simulate.type_lean``, ``docs/model.md``).
+    wander_sd
+        Prior scale of how far a type's lean wanders along it (``None``: not at all):
+        ``tau ~ HalfNormal(wander_sd)``, where a Brownian motion of variance ``tau^2``
+        per candidate score from the type's first ballot to its last is added to the
+        straight line ``alpha_t + x delta_t``.  Its posterior comes from the type's own
+        counted batches (``racecast.wander``, ``docs/model.md``): batches scattered
+        around a line keep it small; a lean that has moved along the count makes the
+        remainder continue from the level reached, and keep moving.  ``0.1`` lets a
+        type's lean wander by ~0.14 two-way log-odds (3.5 share points) from its first
+        ballot to its last before the data speak.
     """
 
     mu_sd: float = 1.5
