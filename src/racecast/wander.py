@@ -50,7 +50,7 @@ from scipy import special
 
 from .model import ModelData, Posterior
 
-__all__ = ["TAU_GRID", "BATCH_GRID", "wander_shift"]
+__all__ = ["BATCH_GRID", "TAU_GRID", "remainder_conditionals", "wander_shift"]
 
 #: Grid points of ``tau`` (quantiles of its half-normal prior at equal prior mass).
 TAU_GRID = 12
@@ -148,9 +148,12 @@ def wander_shift(
 
     Zero (and no random number drawn) when ``Priors.wander_sd`` is off or the type has
     no counted batch.  Otherwise one grid point ``(sigma_b, tau)`` per posterior draw
-    from the grid posterior, and the pair's shift ``mean_tau - mean_0 + sqrt(var_tau -
-    var_0) z``: half the mean to the leader's score, minus half to the runner-up's, and
-    independent normals of half the variance to every candidate's score.
+    from the grid posterior, and the pair's shift ``mean_g - mean_0 + sqrt(var_g - var_0)
+    z``, where ``mean_0`` and ``var_0`` are the remainder's mean and variance without
+    wander (``tau = 0``, mixed over its own posterior of ``sigma_b``: what the main model
+    already draws): half the mean to the leader's score, minus half to the runner-up's,
+    and independent normals of half the variance to every candidate's score (a grid
+    point less uncertain than the model without wander adds no variance).
     """
     pr = data.priors
     s_draws, k = post.alpha.shape[0], data.n_candidates
