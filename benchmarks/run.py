@@ -372,7 +372,7 @@ def row_many(runs: int, engine: str, baseline: dict) -> Row:
     )
 
 
-def row_nyt(runs: int, baseline: dict) -> Row | None:
+def row_nyt(runs: int, baseline: dict, wander_sd: float | None = None) -> Row | None:
     if not NYT_PATH.exists():
         print(
             f"NYT 2020 row skipped: {NYT_PATH} not found (the community scrape of the NYT 2020 results "
@@ -382,12 +382,16 @@ def row_nyt(runs: int, baseline: dict) -> Row | None:
         return None
     states = nyt_counts(NYT_PATH)
     prefixes = {f"{s} #{k}": c[:k] for s, c in states.items() for k in range(1, len(c) + 1)}
-    run = _quiet(lambda: racecast.forecast_many(prefixes, seed=1, engine="fast", progress=False))
+    priors = racecast.Priors(wander_sd=wander_sd)
+    run = _quiet(
+        lambda: racecast.forecast_many(prefixes, seed=1, engine="fast", progress=False, priors=priors)
+    )
     walls, cpus = _measure(run, runs, warmup=False)
     med = statistics.median(walls)
     base = len(prefixes) * baseline["la"]
+    with_wander = f", with wander_sd {wander_sd:g}" if wander_sd else ""
     return Row(
-        f"NYT 2020 replay: all {len(prefixes)} battleground releases, fast engine (forecast_many)",
+        f"NYT 2020 replay: all {len(prefixes)} battleground releases, fast engine (forecast_many){with_wander}",
         "<= 15 s",
         _fmt(med),
         _fmt(statistics.median(cpus)),
@@ -550,6 +554,7 @@ ROWS = (
     ("many-fast", lambda a, runs, b: row_many(runs, "fast", b)),
     ("many-nuts", lambda a, runs, b: None if a.quick else row_many(runs, "nuts", b)),
     ("nyt", lambda a, runs, b: row_nyt(runs, b)),
+    ("nyt-wander", lambda a, runs, b: row_nyt(runs, b, wander_sd=0.3)),
     ("ballot-1", lambda a, runs, b: row_ballot(runs, 1, b)),
     ("ballot-2", lambda a, runs, b: row_ballot(runs, 2, b)),
     ("ballot-2-shared", lambda a, runs, b: row_ballot(runs, 2, b, shared=True)),
