@@ -391,7 +391,8 @@ def row_nyt(runs: int, baseline: dict, wander_sd: float | None = None) -> Row | 
     base = len(prefixes) * baseline["la"]
     with_wander = f", with wander_sd {wander_sd:g}" if wander_sd else ""
     return Row(
-        f"NYT 2020 replay: all {len(prefixes)} battleground releases, fast engine (forecast_many){with_wander}",
+        f"NYT 2020 replay: all {len(prefixes)} battleground releases, fast engine "
+        f"(forecast_many){with_wander}",
         "<= 15 s",
         _fmt(med),
         _fmt(statistics.median(cpus)),
