@@ -122,3 +122,19 @@ def test_the_forecast_module_name_is_not_shadowed():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert racecast.plot.plot_forecast.__module__ == "racecast.plot"
+
+
+def test_a_forecast_with_every_simulation_term_on_records_them_and_reproduces_from_the_record(la_count):
+    """The record is the whole recipe: ``Priors(**settings['priors'])`` and the seed give the same draws."""
+    priors = racecast.Priors(
+        remainder_sd=0.1, revision_abs=0.5, outstanding_df=4.0, unseen_type_df=4.0, wander_sd=0.3
+    )
+    fc = quiet_forecast(la_count[:4], seed=3, draws=400, priors=priors)
+    recorded = fc.settings["priors"]
+    assert recorded["wander_sd"] == 0.3
+    again = quiet_forecast(
+        la_count[:4], seed=fc.settings["seed"], draws=400, priors=racecast.Priors(**recorded)
+    )
+    assert np.array_equal(fc.final_draws, again.final_draws)
+    plain = quiet_forecast(la_count[:4], seed=3, draws=400)
+    assert not np.array_equal(fc.final_draws, plain.final_draws)
