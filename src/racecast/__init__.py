@@ -30,6 +30,7 @@ from .model import Priors
 from .parallel import forecast_many
 from .pipeline import forecast
 from .prior import Prior
+from .priors_file import read_priors, write_priors
 from .result import Forecast, read_forecast
 from .settings import NutsSettings
 from .shared_scales import SharedScales, share_scales
@@ -46,6 +47,8 @@ __all__ = [
     "prior_from",
     "learn_priors",
     "LearnedPriors",
+    "read_priors",
+    "write_priors",
     "replay",
     "Replay",
     "read_count",

@@ -6,8 +6,7 @@ contests with no more candidates than winners are *uncontested* and contests
 with no votes yet are *waiting* (neither is modelled); the others are forecast
 on the process pool or Dask client of [`forecast_many`][racecast.forecast_many],
 and their status says how sure the forecast is of the contest's leading outcome.
-A contest whose forecast fails gets the status *error* and its message; the
-others are not affected.
+A contest whose forecast fails gets the status *error* and its message; the others are not affected.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ import difflib
 import inspect
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, is_dataclass
 from typing import Any
 
 import numpy as np
@@ -293,8 +292,9 @@ def forecast_ballot(
     return BallotForecast(ballot=now, table=table, contests=contests, settings=settings)
 
 
-def _plain(kwargs: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in kwargs.items() if isinstance(v, (str, int, float, bool))}
+def _plain(kwargs: dict[str, Any]) -> dict[str, Any]:  # the options as JSON values (Priors as a dict)
+    plain = {k: asdict(v) if is_dataclass(v) and not isinstance(v, type) else v for k, v in kwargs.items()}
+    return {k: v for k, v in plain.items() if isinstance(v, (str, int, float, bool, dict))}
 
 
 def _contest_row(ballot: Ballot, c: str, rule: Rule, outcome: ContestOutcome | None) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -18,6 +18,7 @@ from .._format import TYPE_RE, snake
 from ..count import Count
 from ..errors import ForecastInputError
 from ..io import example_path
+from ..priors_file import read_priors
 from ..settings import DEFAULT_ENGINE
 from ._output import OutputFormat
 
@@ -31,10 +32,12 @@ __all__ = [
     "EngineOption",
     "FormatOption",
     "IntervalOption",
+    "PriorsOption",
     "RemainingOption",
     "SeedOption",
     "as_of",
     "parse_remaining",
+    "priors_kwargs",
     "source_path",
 ]
 
@@ -111,6 +114,29 @@ RemainingOption = Annotated[
         show_default=False,
     ),
 ]
+
+PriorsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--priors",
+        metavar="FILE",
+        help="JSON file of racecast.Priors fields (and outstanding_sd), e.g. what learn_priors learned "
+        "on your own past counts (racecast.write_priors); default: the shipped priors.",
+        show_default=False,
+    ),
+]
+
+
+def priors_kwargs(path: Path | None) -> dict[str, Any]:
+    """``forecast`` keyword arguments from a ``--priors`` file.
+
+    ``priors``, and ``outstanding_sd`` when the file has one.
+    """
+    if path is None:
+        return {}
+    priors, outstanding_sd = read_priors(path)
+    return {"priors": priors} | ({} if outstanding_sd is None else {"outstanding_sd": outstanding_sd})
+
 
 _REMAINING_RE = re.compile(r"^\s*([A-Za-z0-9_]+)\s*=\s*(.+?)\s*$")
 

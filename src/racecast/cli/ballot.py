@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -37,7 +37,9 @@ from ._options import (
     ExampleOption,
     FormatOption,
     IntervalOption,
+    PriorsOption,
     SeedOption,
+    priors_kwargs,
     source_path,
 )
 from ._output import OutputFormat, Report, reporting, say, stderr_console, write_output
@@ -110,6 +112,9 @@ class BallotPlan:
     processes: int | None
     bands: bool
     shared_scales: bool = DEFAULT_SHARED_SCALES
+    priors: dict[str, Any] = field(
+        default_factory=dict
+    )  # forecast's priors (and outstanding_sd), from --priors
 
     def run(self, ballot: Ballot, release: int) -> tuple[BallotForecast, BallotForecast | None]:
         """The ballot forecast as of ``release`` and, for the report's inner band, at the inner interval."""
@@ -121,6 +126,7 @@ class BallotPlan:
             "processes": self.processes,
             "progress": stderr_console().is_terminal,
             "shared_scales": self.shared_scales,
+            **self.priors,
         }
         fc = forecast_ballot(ballot, interval=self.interval, **kw)
         inner = forecast_ballot(ballot, interval=INNER_INTERVAL, **kw) if self.bands else None
@@ -135,11 +141,15 @@ def make_plan(
     processes: int | None,
     bands: bool,
     shared_scales: bool = DEFAULT_SHARED_SCALES,
+    priors: Path | None = None,
 ) -> BallotPlan:
-    """A plan with a fixed seed (a fresh one when ``None``), so every release and band shares it."""
+    """A plan with a fixed seed (a fresh one when ``None``), so every release and band shares it.
+
+    ``priors`` is a ``--priors`` file, read once here (a bad file stops before any forecast).
+    """
     fixed = int(np.random.SeedSequence().generate_state(1)[0]) if seed is None else seed
     inner = bands and interval > INNER_INTERVAL
-    return BallotPlan(engine, fixed, draws, interval, processes, inner, shared_scales)
+    return BallotPlan(engine, fixed, draws, interval, processes, inner, shared_scales, priors_kwargs(priors))
 
 
 def site_timezone(path: str | os.PathLike[str], zone: str | None) -> dt.tzinfo:
@@ -218,6 +228,7 @@ def ballot_command(
     interval: IntervalOption = DEFAULT_INTERVAL,
     processes: ProcessesOption = None,
     shared_scales: SharedScalesOption = DEFAULT_SHARED_SCALES,
+    priors: PriorsOption = None,
     output: FormatOption = OutputFormat.table,
     example: ExampleOption = None,
 ) -> None:
@@ -230,7 +241,9 @@ def ballot_command(
         if last not in {int(r) for r in ballot.release_ids}:
             ids = [int(r) for r in ballot.release_ids]
             raise ForecastInputError(f"--as-of {last}: {ballot.name} has releases {ids}")
-        plan = make_plan(engine.value, seed, draws, interval, processes, html is not None, shared_scales)
+        plan = make_plan(
+            engine.value, seed, draws, interval, processes, html is not None, shared_scales, priors
+        )
         wanted = [int(r) for r in ballot.release_ids if int(r) <= last] if history and html else [last]
         forecasts: dict[int, BallotForecast] = {}
         inner: dict[int, BallotForecast] = {}

@@ -29,10 +29,12 @@ from ._options import (
     ExampleOption,
     FormatOption,
     IntervalOption,
+    PriorsOption,
     RemainingOption,
     SeedOption,
     as_of,
     parse_remaining,
+    priors_kwargs,
     source_path,
 )
 from ._output import OutputFormat, Report, reporting, stderr_console, write_output
@@ -120,6 +122,7 @@ def forecast_command(
     draws: DrawsOption = DEFAULT_DRAWS,
     interval: IntervalOption = DEFAULT_INTERVAL,
     as_of_release: AsOfOption = None,
+    priors: PriorsOption = None,
     output: FormatOption = OutputFormat.table,
     example: ExampleOption = None,
 ) -> None:
@@ -147,6 +150,7 @@ def forecast_command(
                 called=called or None,
                 min_share=min_share,
                 interval=interval,
+                **priors_kwargs(priors),
             )
         write_output(
             output,

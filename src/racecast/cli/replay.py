@@ -23,7 +23,9 @@ from ._options import (
     EngineOption,
     ExampleOption,
     FormatOption,
+    PriorsOption,
     SeedOption,
+    priors_kwargs,
     source_path,
 )
 from ._output import OutputFormat, Report, reporting, say, stderr_console, write_output
@@ -214,6 +216,7 @@ def replay_command(
     engine: EngineOption = DEFAULT_ENGINE_CHOICE,
     seed: SeedOption = None,
     draws: DrawsOption = DEFAULT_DRAWS,
+    priors: PriorsOption = None,
     output: FormatOption = OutputFormat.table,
     example: ExampleOption = None,
 ) -> None:
@@ -223,7 +226,11 @@ def replay_command(
         count = read_count(path)
         kwargs: dict[str, Any] = {}
         if forecaster is Forecaster.racecast:
-            kwargs = {"engine": engine.value, "draws": draws}
+            kwargs = {"engine": engine.value, "draws": draws, **priors_kwargs(priors)}
+        elif priors is not None:
+            raise ForecastInputError(
+                f"--priors sets racecast's priors; --forecaster {forecaster.value} does not use them"
+            )
         rp = replay(
             count,
             final=_parse_final(final),

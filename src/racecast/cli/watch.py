@@ -43,7 +43,14 @@ from ..io._clarity_xml import clarity_utc_offset
 from ..settings import DEFAULT_DRAWS, DEFAULT_INTERVAL, DEFAULT_SHARED_SCALES
 from ..site import write_site
 from ..site.build import index_rows, local_time
-from ._options import DEFAULT_ENGINE_CHOICE, DrawsOption, EngineOption, IntervalOption, SeedOption
+from ._options import (
+    DEFAULT_ENGINE_CHOICE,
+    DrawsOption,
+    EngineOption,
+    IntervalOption,
+    PriorsOption,
+    SeedOption,
+)
 from ._output import reporting, say
 from .ballot import BallotPlan, ProcessesOption, SharedScalesOption, TimezoneOption, make_plan, site_timezone
 
@@ -284,12 +291,13 @@ def watch_command(
     interval: IntervalOption = DEFAULT_INTERVAL,
     processes: ProcessesOption = None,
     shared_scales: SharedScalesOption = DEFAULT_SHARED_SCALES,
+    priors: PriorsOption = None,
 ) -> None:
     """Follow a ballot (folder, Clarity snapshots or URL): forecast each new release, rewrite the report."""
     with reporting(ctx):
         if poll <= 0:
             raise ForecastInputError(f"--poll must be > 0 seconds, got {poll}")
-        plan = make_plan(engine.value, seed, draws, interval, processes, True, shared_scales)
+        plan = make_plan(engine.value, seed, draws, interval, processes, True, shared_scales, priors)
         followed = Source(source, snapshots if snapshots is not None else html / "snapshots")
         tz = followed.timezone(timezone) if timezone is not None else None  # else read from the source
         watcher = Watcher(followed, html, plan, tz, backfill=backfill)
