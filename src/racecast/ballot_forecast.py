@@ -24,7 +24,7 @@ import pandas as pd
 from ._html import html_summary
 from .ballot import Ballot, is_uncontested, rule_label, winners
 from .errors import ForecastInputError, RacecastWarning
-from .parallel import COLUMNS, ContestOutcome, _backend, run_contests
+from .parallel import COLUMNS, ContestOutcome, open_backend, run_contests
 from .rules import Majority, Rule, Threshold, resolve_rule
 from .settings import DEFAULT_ENGINE, DEFAULT_SHARED_SCALES, Engine, ForecastSettings
 from .shared_scales import share_scales
@@ -277,7 +277,7 @@ def forecast_ballot(
     kwargs = {"engine": engine, **forecast_kwargs}
     learned = None
     label = "forecast_ballot" if progress else False
-    with _backend(processes, client, executor, len(modelled)) as pool:  # one pool for both steps
+    with open_backend(processes, client, executor, len(modelled)) as pool:  # one pool for both steps
         if shared_scales:
             learned = share_scales((c for _, c, _ in modelled), kwargs.get("priors"), executor=pool.executor)
             kwargs["priors"] = learned.priors

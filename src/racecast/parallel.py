@@ -33,7 +33,7 @@ from .pipeline import forecast
 from .report import candidate_columns
 from .settings import DEFAULT_ENGINE, Engine, ForecastSettings, NutsSettings
 
-__all__ = ["COLUMNS", "ContestOutcome", "forecast_many", "run_contests"]
+__all__ = ["COLUMNS", "Backend", "ContestOutcome", "forecast_many", "open_backend", "run_contests"]
 
 #: Columns of the table [`forecast_many`][racecast.forecast_many] returns, one row per contest and candidate.
 COLUMNS = (
@@ -137,7 +137,7 @@ class _InProcess(Executor):
 
 
 @dataclass(frozen=True)
-class _Backend:
+class Backend:
     """Where the contests run: an executor, how many contests it runs at once, and whether in this process."""
 
     executor: Executor
@@ -146,26 +146,26 @@ class _Backend:
 
 
 @contextmanager
-def _backend(
+def open_backend(
     processes: int | None, client: Any, executor: Executor | None, n_tasks: int
-) -> Iterator[_Backend]:
+) -> Iterator[Backend]:
     """The executor the contests run on; shut down afterwards when it was made here."""
     if executor is not None:
-        yield _Backend(executor, processes or os.cpu_count() or 1)
+        yield Backend(executor, processes or os.cpu_count() or 1)
     elif client is not None:
         dask = client.get_executor(pure=False)
         try:
-            yield _Backend(dask, max(1, sum(client.nthreads().values())))
+            yield Backend(dask, max(1, sum(client.nthreads().values())))
         finally:
             dask.shutdown(wait=False)  # cancels what is still running (after a failure)
     else:
         n_proc = min(processes if processes is not None else (os.cpu_count() or 1), n_tasks)
         if n_proc <= 1:
-            yield _Backend(_InProcess(), 1, in_process=True)
+            yield Backend(_InProcess(), 1, in_process=True)
             return
         pool = ProcessPoolExecutor(max_workers=n_proc, initializer=_limit_blas_threads)
         try:
-            yield _Backend(pool, n_proc)
+            yield Backend(pool, n_proc)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
@@ -287,7 +287,7 @@ def run_contests(
     kwargs: dict[str, Any],
     *,
     seed: int | None,
-    backend: _Backend | None = None,
+    backend: Backend | None = None,
     **options: Any,
 ) -> list[ContestOutcome]:
     """Forecast ``(name, count, rule or None)`` contests, one outcome each in the order given.
@@ -297,7 +297,7 @@ def run_contests(
     one is given (else ``kwargs``' ``rule``).  ``options`` are ``forecast_many``'s
     ``processes``, ``client``, ``executor``, ``chunksize``, ``errors`` and
     ``progress`` (``True``, ``False`` or the progress bar's label); ``backend`` is one
-    already opened by the caller with ``_backend`` (then
+    already opened by the caller with ``open_backend`` (then
     ``processes``, ``client`` and ``executor`` are not needed).
     """
     seeds = np.random.SeedSequence(seed).generate_state(len(contests), dtype=np.uint32)
@@ -307,7 +307,7 @@ def run_contests(
     opened = (
         nullcontext(backend)
         if backend is not None
-        else _backend(options["processes"], options["client"], options["executor"], len(tasks))
+        else open_backend(options["processes"], options["client"], options["executor"], len(tasks))
     )
     with opened as running:
         outcomes = _run(running, tasks, kwargs, bar, options["chunksize"], options["errors"])
@@ -328,7 +328,7 @@ def _chunks(tasks: list[_Task], size: int) -> Iterator[list[_Task]]:
 
 
 def _run(
-    backend: _Backend,
+    backend: Backend,
     tasks: list[_Task],
     kwargs: dict[str, Any],
     bar: ProgressBar,
