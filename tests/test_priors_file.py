@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 import racecast
 from racecast.cli import EXIT_BAD_INPUT, app
 
-from .test_cli import LA, REPO
+from .test_cli import LA, REPO, fast
 
 PRIORS = racecast.Priors(remainder_sd=0.05, wander_sd=0.3, unseen_type_floor=0.2)
 
@@ -72,23 +72,10 @@ def _cli(*args: object):
 
 def test_forecast_with_priors_is_the_library_forecast_with_those_priors(tmp_path):
     path = racecast.write_priors(tmp_path / "p.json", PRIORS, outstanding_sd=0.3)
-    args = (
-        "forecast",
-        LA,
-        "--engine",
-        "fast",
-        "--draws",
-        "400",
-        "--seed",
-        "7",
-        "--as-of",
-        "4",
-        "--format",
-        "json",
-    )
-    with_file = _cli(*args, "--priors", path)
+    args = ("--as-of", "4", "--format", "json")
+    with_file = fast(LA, *args, "--priors", path)
     assert with_file.exit_code == 0, with_file.output
-    plain = _cli(*args)
+    plain = fast(LA, *args)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", racecast.RacecastWarning)
         lib = racecast.forecast(
