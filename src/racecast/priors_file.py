@@ -33,8 +33,13 @@ SCORE_KEYS = frozenset({"log_score", "start_log_score", "n_releases"})
 def _value(label: str, key: str, value: Any, optional: bool) -> float | None:
     if value is None and optional:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        allowed = "a number or null" if optional else "a number"
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        allowed = "a non-negative number or null" if optional else "a non-negative number"
         raise ForecastInputError(f"{label}: {key} must be {allowed}, got {value!r}")
     return float(value)
 
@@ -62,7 +67,7 @@ def read_priors(path: str | os.PathLike[str]) -> tuple[Priors, float | None]:
     ------
     ForecastInputError
         The file cannot be read, is not JSON, or names a key that is not a field of
-        ``Priors``, or a value that is not a number (or ``null`` for a term).
+        ``Priors``, or a value that is not a non-negative number (or ``null`` for a term).
     """
     label = str(path)
     try:
