@@ -23,6 +23,7 @@ from typing import Any
 from .errors import ForecastInputError
 from .learn import LearnedPriors
 from .model import Priors
+from .model.data import simulation_terms
 
 __all__ = ["read_priors", "write_priors"]
 
@@ -84,7 +85,8 @@ def read_priors(path: str | os.PathLike[str]) -> tuple[Priors, float | None]:
         record = record["learned"]
     if not isinstance(record, dict):
         raise ForecastInputError(f"{label}: a priors file is a JSON object of Priors fields")
-    known = {f.name: "None" in str(f.type) for f in fields(Priors)}
+    terms = simulation_terms()  # the fields null may turn off
+    known = {f.name: f.name in terms for f in fields(Priors)}
     unknown = sorted(set(record) - set(known) - SCORE_KEYS - {"outstanding_sd"})
     if unknown:
         raise ForecastInputError(
@@ -110,7 +112,8 @@ def write_priors(
     """
     record: dict[str, Any] = {}
     if isinstance(priors, LearnedPriors):
-        record.update({k: priors.to_dict()[k] for k in SCORE_KEYS})
+        scores = priors.to_dict()
+        record.update({k: scores[k] for k in SCORE_KEYS})
         outstanding_sd = priors.outstanding_sd if outstanding_sd is None else outstanding_sd
         priors = priors.priors
     values: dict[str, Any] = {f.name: getattr(priors, f.name) for f in fields(Priors)}

@@ -241,9 +241,10 @@ def share_scales(
     if len(logliks) < MIN_CONTESTS:
         return SharedScales(base, len(logliks), tuple(skipped))
     scales, gain, at_bound = _learn_pair(logliks, _SCALES, base)
+    turnout = 0  # contests the turnout scales are learned from (0: the given ones are kept)
     if len(rates) >= MIN_CONTESTS:  # the turnout block, from the contests counted in ballots
         rate_scales, rate_gain, rate_ends = _learn_pair(rates, _RATE_SCALES, base)
         scales, gain, at_bound = {**scales, **rate_scales}, gain + rate_gain, at_bound + rate_ends
-    turnout = len(rates) if len(rates) >= MIN_CONTESTS else 0
+        turnout = len(rates)
     learned = dataclasses.replace(base, **scales)
     return SharedScales(learned, len(logliks), tuple(skipped), gain / len(logliks), at_bound, turnout)

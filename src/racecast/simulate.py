@@ -175,9 +175,10 @@ def type_lean(
             return post.mu + (alpha - post.mu) * widen[:, None] + _shift(pr, lumped, s, k, rng), delta
         if lumped and np.count_nonzero(data.type_idx == t) == 1:
             return alpha + _new_kind_sd(post, pr, rng)[:, None] * rng.standard_normal((s, k)), delta
-    return alpha + _shift(pr, lumped, s, k, rng) + wander_shift(
-        data, post, t, batch_plan(data, t)[1], rng
-    ), delta
+    lean = alpha + _shift(pr, lumped, s, k, rng)
+    if pr.wander_sd:  # off: no plan, no draws, no zeros added on the hot path
+        lean = lean + wander_shift(data, post, t, batch_plan(data, t)[1], rng)
+    return lean, delta
 
 
 def _new_kind_sd(post: Posterior, pr: Priors, rng: np.random.Generator) -> np.ndarray:

@@ -112,9 +112,8 @@ class BallotPlan:
     processes: int | None
     bands: bool
     shared_scales: bool = DEFAULT_SHARED_SCALES
-    priors: dict[str, Any] = field(
-        default_factory=dict
-    )  # forecast's priors (and outstanding_sd), from --priors
+    # forecast's priors (and outstanding_sd), from --priors
+    priors: dict[str, Any] = field(default_factory=dict)
 
     def run(self, ballot: Ballot, release: int) -> tuple[BallotForecast, BallotForecast | None]:
         """The ballot forecast as of ``release`` and, for the report's inner band, at the inner interval."""
