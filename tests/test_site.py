@@ -246,3 +246,25 @@ def test_the_index_says_how_the_forecast_was_made():
     learned = shared.settings["shared_scales"]
     assert f"learned across {learned['contests']} contests" in how_made(shared)
     assert f"turnout: type spread {learned['rate_type_sd']:.3g}" in how_made(shared)
+    assert how_made(plain).endswith("from its own batches and the default priors.")
+    assert "priors given" not in how_made(shared)  # the learned scales are named as learned, not as given
+
+
+def test_the_index_names_the_priors_a_forecast_was_given():
+    """``--priors FILE`` (or ``priors=``): the report must not say "the default priors"."""
+    from racecast.site.pages import how_made
+
+    ballot = racecast.read_ballot(racecast.example_path("la_county_2022"))
+    kw = {"as_of": 3, "seed": 1, "draws": 300, "processes": 1, "progress": False}
+    given = {"priors": racecast.Priors(wander_sd=0.3, revision_rel=None), "outstanding_sd": 0.3}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", racecast.RacecastWarning)
+        alone = racecast.forecast_ballot(ballot, **kw, **given)
+        shared = racecast.forecast_ballot(ballot, **kw, **given, shared_scales=True)
+    assert how_made(alone).endswith(
+        "from its own batches and the priors given (revision_rel off, wander_sd 0.3, outstanding_sd 0.3)."
+    )
+    assert (
+        "; priors given (revision_rel off, wander_sd 0.3, outstanding_sd 0.3); the model's scales"
+        in how_made(shared)
+    )

@@ -19,8 +19,9 @@ import pandas as pd
 from .._version import __version__
 from ..ballot import Ballot
 from ..ballot_forecast import STATUSES, BallotForecast
+from ..model import Priors
 from ..report import display_probabilities
-from ..settings import DEFAULT_DRAWS, DEFAULT_ENGINE
+from ..settings import DEFAULT_DRAWS, DEFAULT_ENGINE, DEFAULT_OUTSTANDING_SD
 from .build import interval_of, local_time
 
 __all__ = [
@@ -189,14 +190,37 @@ heading to sort by it; scroll the table sideways on a small screen.</p>
 {releases_table(ballot, tz, forecast_releases)}"""
 
 
+def _priors_given(st: Mapping[str, object]) -> str:
+    """The priors (and ``outstanding_sd``) a forecast was given that differ from the defaults, or ``""``.
+
+    Scales learned across contests are not given: ``how_made`` names them itself.
+    """
+    given = st.get("priors")
+    learned = st.get("shared_scales")
+    default = vars(Priors())
+    changed = [
+        (k, v)
+        for k, v in (given.items() if isinstance(given, Mapping) else ())
+        if k in default and v != default[k] and not (isinstance(learned, Mapping) and k in learned)
+    ]
+    sd = st.get("outstanding_sd", DEFAULT_OUTSTANDING_SD)
+    if sd != DEFAULT_OUTSTANDING_SD:
+        changed.append(("outstanding_sd", sd))
+    return ", ".join(f"{k} {'off' if v is None else f'{v:.3g}'}" for k, v in changed)
+
+
 def how_made(fc: BallotForecast) -> str:
-    """One sentence on how the ballot forecast was made (engine, draws, seed, shared scales)."""
+    """One sentence on how the ballot forecast was made (engine, draws, seed, priors given, shared scales)."""
     st = fc.settings
     engine, draws = st.get("engine", DEFAULT_ENGINE), st.get("draws", DEFAULT_DRAWS)
     made = f"Engine {engine}, {draws:,} draws per contest, seed {st.get('seed', '?')}"
+    given = _priors_given(st)
     shared = st.get("shared_scales")
     if not shared:
-        return f"{made}; each contest's scales from its own batches and the default priors."
+        priors = f"the priors given ({given})" if given else "the default priors"
+        return f"{made}; each contest's scales from its own batches and {priors}."
+    if given:
+        made = f"{made}; priors given ({given})"
     turnout = (
         f"; turnout: type spread {shared['rate_type_sd']:.3g}, batch spread {shared['rate_batch_sd']:.3g}"
         if "rate_type_sd" in shared
