@@ -2,9 +2,13 @@
 
 The library of completed counts (read in place from ``../shared/data``):
 
-* the Los Angeles County 2022 general ballot (``la_county_2022``): its competitive
-  single-winner contests (final margin between the top two under 10 points, rule
-  plurality or a simple majority);
+* the Los Angeles County 2022 general ballot (``la_county_2022``): one in four of its
+  single-winner contests (rule plurality or a simple majority), taken in the ballot's
+  own order (every fourth), whatever their outcome.  A library chosen by its final
+  margin would teach the scales of contests that *ended* close: those that moved into
+  the band from outside are kept and those that moved out are dropped, so the shifts
+  it shows are not those of a count whose end is unknown.  One in four keeps the
+  ballot's share of the library about the ~1,000 releases it had;
 * the Los Angeles mayoral 2022 general (``la_mayor_2022_general.csv``) and primary
   (``la_mayor_2022_primary.csv``; its final is the certified release);
 * the New York Times' 2020 presidential feed for six battleground states (``nyt2020``).
@@ -12,9 +16,13 @@ The library of completed counts (read in place from ``../shared/data``):
 Elections, for leaving one out: the LA November 2022 ballot *with* the mayoral general
 (the same election: the county ballot holds the mayoral contest too), the LA June 2022
 primary, and NYT 2020.  For each election the hyper-parameters are learned on the
-others (starting from every term off) and scored on it, next to every term off and to
-the learned terms with the shipped ``outstanding_sd`` 0.15.  The fit on all of them is
-written to ``docs/priors-learned.json``.
+others and scored on it, next to every term off and to the learned terms with the
+shipped ``outstanding_sd`` 0.15.  Learning goes in three steps: the simulation terms at
+the hand-set model scales (one pass, from every term off); the model's own scales
+(``type_sd``, ``batch_sd``: every release refitted at each combination of
+``racecast.learned_scales.SCALES_GRID``) with those terms; the simulation terms again at the
+chosen scales (from every term off).  The fit on all of them is written to
+``docs/priors-learned.json``.
 
 Run from the repository root: ``python benchmarks/learn_priors.py [--quick]``.
 """
@@ -22,50 +30,54 @@ Run from the repository root: ``python benchmarks/learn_priors.py [--quick]``.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import multiprocessing
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 import racecast
-from racecast.learn import ReleaseFit, fit_releases, learn_priors, mean_log_score, score_releases
+from racecast.learn import LearnedPriors, learn_priors, mean_log_score, score_releases
+from racecast.learned_scales import SCALES_GRID, LearnedScales, learn_scales
+from racecast.model.data import HAND_SET_SCALES
+from racecast.release_fits import ReleaseFit, fit_releases
 from racecast.settings import DEFAULT_OUTSTANDING_SD
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
 STATES = ("Alaska", "Arizona", "Georgia", "Nevada", "North Carolina", "Pennsylvania")
 OUT = REPO / "docs" / "priors-learned.json"
+SAMPLE_EVERY = 4
+"""One LA single-winner contest in this many, in ballot order (see the module docstring)."""
 START = racecast.Priors.model_only()
-"""Where every search starts, and the baseline each fold is scored against: all terms off.
+"""Where every search starts, and the baseline each fold is scored against: racecast 0.1
+(all terms off, the hand-set scales).
 
 Not ``Priors()``: its defaults were learned on this whole library, so starting a fold there
 (or scoring it as a baseline) would carry the held-out election back in."""
 
 
-def _competitive(ballot: racecast.Ballot, name: str, max_margin: float) -> bool:
+def _single_winner(ballot: racecast.Ballot, name: str) -> bool:
     rule = ballot.rule(name)
     simple = rule.name == "plurality" or (
         rule.name.startswith("threshold") and getattr(rule, "share", None) == Fraction(1, 2)
     )
-    seats = getattr(rule, "seats", 1)
-    final = np.sort(ballot.contest(name).votes[-1].astype(float))[::-1]
-    if final.size < 2 or final.sum() <= 0 or not simple or (seats or 1) != 1:
-        return False
-    return (final[0] - final[1]) / final.sum() < max_margin
+    return simple and (getattr(rule, "seats", 1) or 1) == 1 and ballot.contest(name).n_candidates >= 2
 
 
-def library(max_margin: float = 0.10) -> dict[str, list[racecast.Count]]:
+def library() -> dict[str, list[racecast.Count]]:
     """The completed counts, by election."""
     ballot = racecast.read_ballot(DATA / "la_county_2022")
-    county = [ballot.contest(c) for c in ballot.contests if _competitive(ballot, c, max_margin)]
-    mayor = [c for c in county if "MAYOR" in c.name.upper() and "LOS ANGELES" in c.name.upper()]
-    county = [c for c in county if c not in mayor]  # the bundled mayoral count replaces it (same contest)
+    single = [c for c in ballot.contests if _single_winner(ballot, c)]
+    # the bundled mayoral count stands for its contest (it runs to the certified result)
+    single = [c for c in single if not ("MAYOR" in c.upper() and "LOS ANGELES" in c.upper())]
+    county = [ballot.contest(c) for c in single[::SAMPLE_EVERY]]
     nyt = [
         racecast.read_nyt2020(DATA / "nyt2020" / "battleground-state-changes.csv", state=s) for s in STATES
     ]
@@ -115,24 +127,46 @@ def _folds(fits: dict[str, list[ReleaseFit]]) -> dict[str, tuple[list[ReleaseFit
     return folds
 
 
-_FITS: dict[str, list[ReleaseFit]] = {}
+_FITS: dict[tuple[float, ...], dict[str, list[ReleaseFit]]] = {}
+"""Scale values (``SCALES_GRID`` order) -> election -> fitted releases."""
 _GROUPS: dict[str, str] = {}
+HAND_SET = tuple(HAND_SET_SCALES[k] for k in SCALES_GRID)
+"""racecast 0.1's model scales (``type_sd`` 0.5, ``batch_sd`` 0.2): where learning starts."""
+
+
+def _learn(
+    train_of: Callable[[tuple[float, ...]], list[ReleaseFit]], passes: int
+) -> tuple[LearnedPriors, LearnedScales]:
+    """Simulation terms at the hand-set scales, then the scales, then the terms again."""
+    rough = learn_priors(train_of(HAND_SET), priors=START, passes=1, groups=_GROUPS)
+    scales = learn_scales(
+        {k: train_of(k) for k in _FITS},
+        priors=rough.priors,
+        outstanding_sd=rough.outstanding_sd,
+        groups=_GROUPS,
+    )
+    chosen = tuple(scales.scales()[k] for k in SCALES_GRID)
+    return learn_priors(train_of(chosen), priors=START, passes=passes, groups=_GROUPS), scales
 
 
 def _run_fold(args: tuple[str, int]) -> tuple[str, dict[str, object], list[dict[str, object]]]:
     held, passes = args
-    train, scored = _folds(_FITS)[held]
-    learned = learn_priors(train, priors=START, passes=passes, groups=_GROUPS)
+
+    def part(scales: tuple[float, ...], which: int) -> list[ReleaseFit]:
+        return _folds(_FITS[scales])[held][which]
+
+    learned, scales = _learn(lambda k: part(k, 0), passes)
+    chosen = tuple(float(getattr(learned.priors, k)) for k in SCALES_GRID)
     rows = [
-        {"held out": held, "priors": label, **_summary(score_releases(scored, pr, sd))}
-        for label, pr, sd in (
-            ("terms off", START, DEFAULT_OUTSTANDING_SD),
-            ("learned", learned.priors, learned.outstanding_sd),
-            ("learned, outstanding_sd 0.15", learned.priors, DEFAULT_OUTSTANDING_SD),
+        {"held out": held, "priors": label, **_summary(score_releases(part(at, 1), pr, sd))}
+        for label, at, pr, sd in (
+            ("terms off", HAND_SET, START, DEFAULT_OUTSTANDING_SD),
+            ("learned", chosen, learned.priors, learned.outstanding_sd),
+            ("learned, outstanding_sd 0.15", chosen, learned.priors, DEFAULT_OUTSTANDING_SD),
         )
     ]
     print(f"{held}: learned on the others {learned.to_dict()}", flush=True)
-    return held, learned.to_dict(), rows
+    return held, {**learned.to_dict(), "scales_table": scales.table.round(4).to_dict(orient="records")}, rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -144,10 +178,17 @@ def main(argv: list[str] | None = None) -> int:
     warnings.simplefilter("ignore", racecast.RacecastWarning)
     draws, passes = (200, 1) if args.quick else (400, 2)
     t0 = time.time()
-    _FITS.update({name: fit_releases(counts, draws=draws, seed=2022) for name, counts in library().items()})
-    _GROUPS.update({f.count_name: name for name, v in _FITS.items() for f in v})
-    print({k: len(v) for k, v in _FITS.items()}, f"releases fitted in {time.time() - t0:.0f}s", flush=True)
-    jobs = [(held, passes) for held in _folds(_FITS)]
+    counts = library()
+    for values in itertools.product(*SCALES_GRID.values()):
+        at = tuple(float(v) for v in values)
+        model = racecast.Priors.model_only(**dict(zip(SCALES_GRID, at, strict=True)))
+        _FITS[at] = {
+            name: fit_releases(v, priors=model, draws=draws, seed=2022) for name, v in counts.items()
+        }
+    _GROUPS.update({f.count_name: name for name, v in _FITS[HAND_SET].items() for f in v})
+    sizes = {k: len(v) for k, v in _FITS[HAND_SET].items()}
+    print(sizes, f"releases fitted at {len(_FITS)} scale combinations in {time.time() - t0:.0f}s", flush=True)
+    jobs = [(held, passes) for held in _folds(_FITS[HAND_SET])]
     if args.processes > 1:
         with multiprocessing.get_context("fork").Pool(args.processes) as pool:
             results = pool.map(_run_fold, jobs, chunksize=1)
@@ -155,16 +196,17 @@ def main(argv: list[str] | None = None) -> int:
         results = [_run_fold(j) for j in jobs]
     folds = {held: learned for held, learned, _ in results}
     table = pd.DataFrame([r for _, _, rows in results for r in rows])
-    everything = [f for v in _FITS.values() for f in v]
-    full = learn_priors(everything, priors=START, passes=passes, groups=_GROUPS)
+    full, scales = _learn(lambda k: [f for v in _FITS[k].values() for f in v], passes)
     pd.set_option("display.width", 200)
     print(table.round(3).to_string(index=False))
     print("learned on every election:", full.to_dict())
     record = {
         "learned": full.to_dict(),
+        "scales_table": scales.table.round(4).to_dict(orient="records"),
         "weighting": "each election weighs the same, and each count within its election",
         "leave_one_out": {"folds": folds, "scores": table.round(4).to_dict(orient="records")},
-        "library": {k: len(v) for k, v in _FITS.items()},
+        "library": sizes,
+        "la_sample": f"one in {SAMPLE_EVERY} single-winner contests, in ballot order",
         "draws": draws,
         "passes": passes,
         "racecast_version": racecast.__version__,

@@ -25,6 +25,7 @@ import pytest
 
 import racecast
 from racecast.evaluation import calibration as cal
+from racecast.learned_scales import SCALES_GRID
 from racecast.model.data import simulation_terms
 from racecast.settings import DEFAULT_OUTSTANDING_SD
 
@@ -45,10 +46,10 @@ pytestmark = [
 
 
 def fold_priors(label: str) -> racecast.Priors:
-    """The simulation terms learned with ``label`` held out (docs/priors-learned.json)."""
+    """The model scales and simulation terms learned with ``label`` held out (docs/priors-learned.json)."""
     record = json.loads((REPO / "docs" / "priors-learned.json").read_text(encoding="utf-8"))
     learned = record["leave_one_out"]["folds"][label]
-    return racecast.Priors(**{k: learned[k] for k in simulation_terms()})
+    return racecast.Priors(**{k: learned[k] for k in (*SCALES_GRID, *simulation_terms())})
 
 
 def held_out_counts() -> list[tuple[str, str, racecast.Count]]:

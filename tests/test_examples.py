@@ -87,20 +87,20 @@ def test_la_example_prints_for_people_what_it_prints_for_programs():
 def test_the_readme_quotes_the_numbers_these_tests_check():
     readme = (EXAMPLES.parent / "README.md").read_text()
     for phrase in (
-        "P(Bass) = 0.84 from `examples/la_mayor_2022.py`",
-        "0.97 with a prior learned from the\nJune primary",
-        "gives her 0.999 on Nov 14 and 1.000 from Nov 15 on",
+        "P(Bass) = 0.79 from `examples/la_mayor_2022.py`",
+        "0.95 with a prior learned from the\nJune primary",
+        "gives her 1.000 from Nov 14 on",
     ):
         assert phrase in readme, phrase
 
 
 @pytest.mark.slow
 def test_la_example_with_nuts_gives_the_readmes_numbers():
-    """README: P(Bass) 0.84 after Nov 10 (2 decimals), 0.999 on Nov 14, 1.000 from Nov 15 on (3 decimals)."""
+    """README: P(Bass) 0.79 after Nov 10 (2 decimals), 1.000 from Nov 14 on (3 decimals)."""
     table = la_table()  # as the README runs it: NUTS, seed 2022
-    assert round(table.loc[4, "p_bass"], 2) == 0.84
-    assert round(table.loc[7, "p_bass"], 3) == 0.999
-    assert (table.loc[8:, "p_bass"].round(3) == 1.0).all()
+    assert round(table.loc[4, "p_bass"], 2) == 0.79
+    assert round(table.loc[6, "p_bass"], 3) < 1.0  # Nov 12: not yet
+    assert (table.loc[7:, "p_bass"].round(3) == 1.0).all()
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +133,7 @@ def test_la_prior_example_the_primary_prior_scores_better_than_none(prior_exampl
     default, none = replay.loc["prior, inflation 0.25 (default)"], replay.loc["no prior"]
     assert default["brier"] < none["brier"]
     assert default["log_loss"] < none["log_loss"]
-    assert round(default["p_bass_r4"], 2) == 0.97  # README: after the Nov 10 release, with the primary prior
+    assert round(default["p_bass_r4"], 2) == 0.95  # README: after the Nov 10 release, with the primary prior
     assert default["p_bass_r4"] > none["p_bass_r4"]
 
 

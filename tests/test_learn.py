@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 import racecast
-from racecast.learn import fit_releases, learn_priors, mean_log_score, score_releases
+from racecast.learn import learn_priors, mean_log_score, score_releases
+from racecast.release_fits import fit_releases
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +77,9 @@ def test_model_only_turns_every_simulation_term_off_and_keeps_given_scales():
         None,
     ) * 4
     assert racecast.Priors().revises  # the learned defaults revise counted votes
+    # racecast 0.1's hand-set model scales, not the learned defaults
+    assert (racecast.Priors.model_only().type_sd, racecast.Priors.model_only().batch_sd) == (0.5, 0.2)
+    assert (racecast.Priors().type_sd, racecast.Priors().batch_sd) != (0.5, 0.2)
 
 
 def test_the_grid_searches_the_simulation_terms_of_priors_and_outstanding_sd():
@@ -83,4 +87,75 @@ def test_the_grid_searches_the_simulation_terms_of_priors_and_outstanding_sd():
     from racecast.model.data import simulation_terms
 
     assert set(GRID) == {*simulation_terms(), "outstanding_sd"}
-    assert racecast.Priors.model_only() == racecast.Priors(**dict.fromkeys(simulation_terms()))
+    assert racecast.Priors.model_only() == racecast.Priors(
+        **dict.fromkeys(simulation_terms()), type_sd=0.5, batch_sd=0.2
+    )
+    from racecast.learned_scales import SCALES_GRID
+
+    assert set(SCALES_GRID) == {"type_sd", "batch_sd"}
+
+
+def test_fits_take_the_model_scales_given_and_every_score_keeps_them(fits):
+    count = racecast.read_count(racecast.example_path("la_mayor_2022_general"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", racecast.RacecastWarning)
+        narrow = fit_releases([count], priors=racecast.Priors(type_sd=0.25), draws=300)
+    assert {f.data.priors.type_sd for f in narrow} == {0.25}
+    # a posterior drawn under type_sd 0.25 is simulated as such, whatever priors the score is given
+    terms = racecast.Priors.model_only(revision_rel=1e-3)
+    same = score_releases(narrow, terms)
+    assert same.equals(score_releases(narrow, racecast.Priors.model_only(type_sd=0.5, revision_rel=1e-3)))
+    # and the scale matters: the hand-set fits give other forecasts of the same releases
+    assert not same["log_score"].equals(score_releases(fits, terms)["log_score"])
+
+
+def test_learned_priors_carry_the_scales_the_releases_were_fitted_with():
+    count = racecast.read_count(racecast.example_path("la_mayor_2022_general"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", racecast.RacecastWarning)
+        narrow = fit_releases([count], priors=racecast.Priors(type_sd=0.25, batch_sd=0.1), draws=200)
+        learned = learn_priors(narrow, grid={"revision_rel": (None, 3e-4)}, passes=1)
+        # from counts, the fits take the scales of the priors given
+        direct = learn_priors([count], priors=racecast.Priors(type_sd=0.25), grid={}, passes=1, draws=200)
+    assert (learned.priors.type_sd, learned.priors.batch_sd) == (0.25, 0.1)
+    assert learned.to_dict()["type_sd"] == 0.25
+    assert learned.to_dict()["batch_sd"] == 0.1
+    assert direct.priors.type_sd == 0.25
+
+
+def test_releases_fitted_with_different_scales_cannot_be_learned_from_together(fits):
+    count = racecast.read_count(racecast.example_path("la_mayor_2022_general"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", racecast.RacecastWarning)
+        other = fit_releases([count[:5]], priors=racecast.Priors(type_sd=0.25), draws=100)
+    with pytest.raises(racecast.ForecastInputError, match="other model scales"):
+        learn_priors([*fits, *other], grid={}, passes=1)
+
+
+def test_learn_scales_refits_every_combination_and_keeps_the_best_log_score():
+    from racecast.learned_scales import learn_scales
+
+    count = racecast.read_count(racecast.example_path("la_mayor_2022_general"))
+    grid = {"type_sd": (0.25, 0.5), "batch_sd": (0.1, 0.2)}
+    terms = racecast.Priors(revision_rel=1e-3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", racecast.RacecastWarning)
+        got = learn_scales([count], grid=grid, priors=terms, draws=200)
+        by_scales = {
+            (t, b): fit_releases([count], priors=racecast.Priors(type_sd=t, batch_sd=b), draws=200)
+            for t in grid["type_sd"]
+            for b in grid["batch_sd"]
+        }
+        again = learn_scales(by_scales, grid=grid, priors=terms)
+    table = got.table
+    assert len(table) == 4
+    assert table["log_score"].nunique() == 4  # each combination is its own fit
+    best = table.loc[table["log_score"].idxmax()]
+    assert got.scales() == {"type_sd": best["type_sd"], "batch_sd": best["batch_sd"]}
+    assert got.log_score == pytest.approx(best["log_score"])
+    assert got.priors.revision_rel == 1e-3  # the terms given are kept
+    pd.testing.assert_frame_equal(again.table, table)  # fits given in advance: the same search
+    with pytest.raises(racecast.ForecastInputError, match="no fitted releases"):
+        learn_scales(by_scales, grid={"type_sd": (0.35,), "batch_sd": (0.2,)})
+    with pytest.raises(racecast.ForecastInputError, match="not model scales"):
+        learn_scales([count], grid={"drift_sd": (0.1,)})

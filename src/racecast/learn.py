@@ -43,20 +43,18 @@ import numpy as np
 import pandas as pd
 
 from .count import Count
-from .errors import ForecastInputError, RacecastError
-from .model import ModelData, Posterior, Priors, build_model_data, fit_fast
-from .outstanding import resolve_outstanding
-from .pooling import pool_candidates
+from .errors import ForecastInputError
+from .model import Priors
+from .model.data import simulation_terms
+from .release_fits import MODEL_SCALES, ReleaseFit, fit_releases, fitted_scales, with_terms_of
 from .settings import DEFAULT_OUTSTANDING_SD
-from .simulate import RemainingSpec, simulate_final
+from .simulate import simulate_final
 
 __all__ = [
     "GRID",
     "GUARD",
     "MIN_BANDWIDTH",
     "LearnedPriors",
-    "ReleaseFit",
-    "fit_releases",
     "learn_priors",
     "mean_log_score",
     "score_releases",
@@ -84,127 +82,14 @@ is the relative sd of outstanding estimates ([`forecast`][racecast.forecast]'s a
 compiled after the fact, so they look more accurate than an estimate published on the night."""
 
 
-@dataclass(frozen=True, eq=False)
-class ReleaseFit:
-    """One release of a completed count, fitted once and ready to be simulated again.
-
-    Attributes
-    ----------
-    name : str
-        The count's name and the release (``"<count> @ release k"``).
-    count_name : str
-        The count's name (each count weighs the same in the mean log score).
-    data, post
-        Model data and posterior draws of the release.
-    counted : numpy.ndarray
-        Votes counted at the release.
-    spec : RemainingSpec
-        What was outstanding (its ``outstanding_sd`` is replaced when scored).
-    final : numpy.ndarray
-        The true final totals (same candidates as ``counted``).
-    pair : tuple of int
-        Columns of the candidates who finished first and second.
-    outstanding_share : float
-        Expected outstanding votes as a share of the votes counted plus outstanding.
-    seed : int
-        Seed of the release's simulations (the same for every value tried).
-    """
-
-    name: str
-    count_name: str
-    data: ModelData
-    post: Posterior
-    counted: np.ndarray
-    spec: RemainingSpec
-    final: np.ndarray
-    pair: tuple[int, int]
-    outstanding_share: float
-    seed: int
-
-    @property
-    def margin(self) -> float:
-        """The true final margin of first over second, as a share of all votes."""
-        a, b = self.pair
-        return float((self.final[a] - self.final[b]) / self.final.sum())
-
-
-def _final_of(
-    count: Count, finals: Mapping[str, Sequence[float]] | Sequence[Sequence[float]] | None, i: int
-) -> np.ndarray:
-    if finals is None:
-        return count.votes[-1].astype(float)
-    given = finals[count.name] if isinstance(finals, Mapping) else finals[i]
-    final = np.asarray(given, dtype=float)
-    if final.shape != (count.n_candidates,):
-        raise ForecastInputError(
-            f"{count.name}: the final totals {list(final)} do not match {list(count.candidates)}"
-        )
-    return final
-
-
-def _fit_release(part: Count, final: np.ndarray, pair: tuple[int, int], draws: int, seed: int) -> ReleaseFit:
-    """Fit one release (fast engine), pooling candidates below 5% of it who did not finish in the top two."""
-    names = part.candidates
-    keep = (names[pair[0]], names[pair[1]])
-    pooled = pool_candidates(part, 0.05, keep=keep) if part.n_candidates > 3 else part
-    if pooled.candidates != names:
-        index = {c: i for i, c in enumerate(names)}
-        members = [c for c in names if c not in pooled.candidates]
-        final = np.array(
-            [
-                final[index[c]] if c in index else sum(final[index[m]] for m in members)
-                for c in pooled.candidates
-            ]
-        )
-        pair = (pooled.candidates.index(keep[0]), pooled.candidates.index(keep[1]))
-    out = resolve_outstanding(pooled)
-    data = build_model_data(pooled, out.model_types(pooled), out.votes)
-    post = fit_fast(data, draws=draws, rng=np.random.default_rng(seed))
-    spec = RemainingSpec(out.amounts, pooled.outstanding_unit, DEFAULT_OUTSTANDING_SD, out.published)
-    counted = pooled.votes[-1]
-    share = out.total_votes / max(out.total_votes + float(counted.sum()), 1.0)
-    name = f"{part.name} @ release {int(part.release_ids[-1])}"
-    return ReleaseFit(name, part.name, data, post, counted, spec, final, pair, share, seed)
-
-
-def fit_releases(
-    counts: Sequence[Count],
-    finals: Mapping[str, Sequence[float]] | Sequence[Sequence[float]] | None = None,
-    *,
-    draws: int = 400,
-    seed: int = 0,
-    max_releases: int | None = 30,
-) -> list[ReleaseFit]:
-    """Fit every release of every completed count once (see [`learn_priors`][racecast.learn_priors]).
-
-    Releases that cannot be forecast (no batch yet, nothing said about what is
-    outstanding) are skipped; with ``max_releases``, at most that many releases
-    per count, evenly spaced, so that a long feed does not outweigh the others.
-    """
-    fits = []
-    for i, count in enumerate(counts):
-        final = _final_of(count, finals, i)
-        if final.sum() <= 0 or count.n_candidates < 2:
-            continue
-        order = np.argsort(-final, kind="stable")
-        pair = (int(order[0]), int(order[1]))
-        releases = np.arange(1, len(count))
-        if max_releases is not None and releases.size > max_releases:
-            releases = np.unique(np.linspace(1, len(count) - 1, max_releases).round().astype(int))
-        for r in releases:
-            part = count[:r]
-            if part.votes[-1].sum() <= 0:
-                continue
-            try:
-                fits.append(_fit_release(part, final, pair, draws, seed + 7919 * i + int(r)))
-            except RacecastError:
-                continue
-    return fits
-
-
 def _simulate(fit: ReleaseFit, priors: Priors, outstanding_sd: float) -> np.ndarray:
-    """``(S, K)`` simulated final totals of one release under ``priors``."""
-    data = dataclasses.replace(fit.data, priors=priors)
+    """``(S, K)`` simulated final totals of one release with the simulation terms of ``priors``.
+
+    The model's own scales stay those the release was fitted with: a posterior drawn
+    under one ``type_sd`` is never simulated as if it had been drawn under another.
+    """
+    terms = {name: getattr(priors, name) for name in simulation_terms()}
+    data = dataclasses.replace(fit.data, priors=dataclasses.replace(fit.data.priors, **terms))
     spec = dataclasses.replace(fit.spec, outstanding_sd=outstanding_sd)
     final, _ = simulate_final(fit.counted, data, fit.post, spec, np.random.default_rng(fit.seed))
     return final
@@ -279,7 +164,8 @@ class LearnedPriors:
     Attributes
     ----------
     priors : Priors
-        The prior scales with the learned simulation hyper-parameters.
+        The model's prior scales (those the releases were fitted with) and the learned
+        simulation hyper-parameters.
     outstanding_sd : float
         The learned relative sd of outstanding estimates (pass it to
         [`forecast`][racecast.forecast]).
@@ -303,6 +189,7 @@ class LearnedPriors:
         """The learned values and scores as plain JSON-able values."""
         learned = {k: getattr(self.priors, k) for k in GRID if k != "outstanding_sd"}
         return {
+            **{k: getattr(self.priors, k) for k in MODEL_SCALES},
             **learned,
             "outstanding_sd": self.outstanding_sd,
             "log_score": self.log_score,
@@ -330,13 +217,16 @@ def learn_priors(
     counts
         Completed counts (their last release is the final result unless ``finals``
         says otherwise), or releases already fitted by
-        [`fit_releases`][racecast.learn.fit_releases] (to reuse fits across calls).
+        [`fit_releases`][racecast.release_fits.fit_releases] (to reuse fits across calls).
     finals
         The final totals of each count (by name, or in order), when the last
         release is not final.
     priors, outstanding_sd
-        Starting values (default: [`Priors`][racecast.Priors] and 0.15); the model's
-        own prior scales (``type_sd``, ``batch_sd``, ...) are kept.
+        Starting values of the simulation terms (default: [`Priors`][racecast.Priors] and
+        0.15).  The model's own prior scales (``type_sd``, ``batch_sd``, ...) are those the
+        releases are fitted with: ``priors``' when counts are given, the fits' own when
+        fitted releases are (learn them with
+        [`learn_scales`][racecast.learned_scales.learn_scales]).
     grid
         Values to try per hyper-parameter (default [`GRID`][racecast.learn.GRID]);
         parameters left out keep their starting values.
@@ -364,10 +254,11 @@ def learn_priors(
     given = list(counts)
     fits: list[ReleaseFit] = [f for f in given if isinstance(f, ReleaseFit)]
     if not fits:
-        fits = fit_releases([c for c in given if isinstance(c, Count)], finals, draws=draws, seed=seed)
+        counted = [c for c in given if isinstance(c, Count)]
+        fits = fit_releases(counted, finals, priors=priors, draws=draws, seed=seed)
     if not fits:
         raise ForecastInputError("learn_priors: no release of the counts given could be forecast")
-    base = priors or Priors()
+    base = with_terms_of(fitted_scales(fits), priors or Priors())
     grid = dict(GRID if grid is None else grid)
     current: dict[str, float | None] = {k: getattr(base, k) for k in GRID if k != "outstanding_sd"}
     current["outstanding_sd"] = outstanding_sd

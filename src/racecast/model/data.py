@@ -16,7 +16,7 @@ import numpy as np
 from ..count import Count
 from ..errors import ForecastInputError
 
-__all__ = ["UNTYPED_BATCH_TYPES", "ModelData", "Posterior", "Priors", "build_model_data"]
+__all__ = ["HAND_SET_SCALES", "UNTYPED_BATCH_TYPES", "ModelData", "Posterior", "Priors", "build_model_data"]
 
 UNTYPED_BATCH_TYPES = frozenset({"mixed", "unspecified"})
 """Batch types that say nothing about which ballots a release held.
@@ -29,16 +29,21 @@ in-person, one county after another), so its remainder shift is
 """
 
 
+HAND_SET_SCALES: dict[str, float] = {"type_sd": 0.5, "batch_sd": 0.2}
+"""racecast 0.1's hand-set ``type_sd`` and ``batch_sd`` (now learned: see [`Priors`][racecast.Priors])."""
+
+
 @dataclass(frozen=True)
 class Priors:
     """Prior scales of the batch-type model (see ``docs/model.md``).
 
-    The simulation terms (``remainder_sd`` to ``unseen_type_floor``) default to the
-    values [`learn_priors`][racecast.learn_priors] finds on the library of real counts
+    The defaults of ``type_sd`` and ``batch_sd`` and of the simulation terms
+    (``remainder_sd`` to ``wander_sd``) are what [`learn_scales`][racecast.learned_scales.learn_scales]
+    and [`learn_priors`][racecast.learn_priors] find on the library of real counts
     (``benchmarks/learn_priors.py``, ``docs/priors-learned.json``, each election weighing
-    the same): ``untyped_remainder_sd`` 0.1, ``revision_rel`` 3e-4, ``unseen_type_floor``
-    0.45 and ``unseen_type_df`` 8; the others were learned off (``None``).  ``None`` turns
-    a term off.
+    the same): ``type_sd`` 0.35, ``batch_sd`` 0.3, ``untyped_remainder_sd`` 0.1,
+    ``revision_rel`` 3e-4, ``outstanding_df`` 8 and ``unseen_type_floor`` 0.3; the other
+    terms were learned off (``None``).  ``None`` turns a term off.
 
     Scores are zero-sum per candidate; in a two-candidate race a score scale
     ``s`` is a log-odds scale of ``s * sqrt(2)``; near 50% one log-odds unit is
@@ -50,12 +55,16 @@ class Priors:
         Contest-wide mean score, ``Normal(0, 1.5)``: two-candidate log-odds sd 2.1,
         any mean share from ~2% to ~98% is plausible.
     type_sd
-        ``sigma_type ~ HalfNormal(0.5)``: typical spread of type leans around the
-        contest mean of ~0.5 log-odds (about 12 share points) in a two-way race,
-        wide enough for mail/in-person splits of 2020 size in its tail.
+        ``sigma_type ~ HalfNormal(0.35)``: type leans spread around the contest mean
+        by ~0.28 on average (the half-normal's mean, 0.8 of its scale: about 0.4
+        two-way log-odds, 10 share points), with mail/in-person splits of 2020 size in
+        its tail.  Learned (racecast 0.1 set 0.5 by hand): a contest with one or two
+        types cannot tell its spread from this prior, so it sets how far a type not
+        counted yet may lean.
     batch_sd
-        ``sigma_batch ~ HalfNormal(0.2)``: typical batch-to-batch variation of
-        ~0.2 log-odds (about 5 share points) within a type.
+        ``sigma_batch ~ HalfNormal(0.3)``: batch-to-batch variation within a type of
+        ~0.24 on average (about 0.34 two-way log-odds, 8 share points).  Learned
+        (racecast 0.1 set 0.2 by hand).
     drift_sd
         ``delta_t ~ Normal(0, 0.2)`` per candidate score: a type's lean may move by
         ~0.3 log-odds (about 7 points) from its first to its last ballot.
@@ -126,8 +135,8 @@ class Priors:
     """
 
     mu_sd: float = 1.5
-    type_sd: float = 0.5
-    batch_sd: float = 0.2
+    type_sd: float = 0.35
+    batch_sd: float = 0.3
     drift_sd: float = 0.2
     rate_mu_sd: float = 5.0
     rate_type_sd: float = 0.3
@@ -136,9 +145,9 @@ class Priors:
     untyped_remainder_sd: float | None = 0.1
     revision_rel: float | None = 3e-4
     revision_abs: float | None = None
-    outstanding_df: float | None = None
-    unseen_type_df: float | None = 8.0
-    unseen_type_floor: float | None = 0.45
+    outstanding_df: float | None = 8.0
+    unseen_type_df: float | None = None
+    unseen_type_floor: float | None = 0.3
     wander_sd: float | None = None
 
     def __post_init__(self) -> None:
@@ -151,14 +160,16 @@ class Priors:
 
     @classmethod
     def model_only(cls, **scales: float) -> Priors:
-        """Priors with every simulation term off: the batch-type model's own world.
+        """racecast 0.1's priors: every simulation term off, the hand-set model scales.
 
-        What the simulation assumes when nothing is known beyond the counted batches
-        (racecast 0.1's defaults): no remainder shift, no revisions, normal outstanding
-        and unseen-type draws.  ``scales`` sets any other field.
+        The batch-type model's own world, with nothing learned from real counts: no
+        remainder shift, no revisions, normal outstanding and unseen-type draws, and
+        ``type_sd`` 0.5 / ``batch_sd`` 0.2 (`racecast.model.data.HAND_SET_SCALES`)
+        instead of the learned defaults.  The baseline the learned defaults are measured
+        against, and where learning starts.  ``scales`` sets any other field.
         """
         off: dict[str, Any] = dict.fromkeys(simulation_terms())
-        return cls(**{**off, **scales})
+        return cls(**{**off, **HAND_SET_SCALES, **scales})
 
     @property
     def revises(self) -> bool:
