@@ -23,15 +23,9 @@ import pandas as pd
 
 from .count import Count
 from .errors import ForecastInputError
-from .learn import (
-    ReleaseFit,
-    fit_releases,
-    fitted_scales,
-    mean_log_score,
-    score_releases,
-    with_terms_of,
-)
+from .learn import mean_log_score, score_releases
 from .model import Priors
+from .release_fits import ReleaseFit, fit_releases, fitted_scales, with_terms_of
 from .settings import DEFAULT_OUTSTANDING_SD
 
 __all__ = ["SCALES_GRID", "LearnedScales", "learn_scales"]
