@@ -45,7 +45,6 @@ import pandas as pd
 from .count import Count
 from .errors import ForecastInputError
 from .model import Priors
-from .model.data import simulation_terms
 from .release_fits import MODEL_SCALES, ReleaseFit, fit_releases, fitted_scales, with_terms_of
 from .settings import DEFAULT_OUTSTANDING_SD
 from .simulate import simulate_final
@@ -88,8 +87,7 @@ def _simulate(fit: ReleaseFit, priors: Priors, outstanding_sd: float) -> np.ndar
     The model's own scales stay those the release was fitted with: a posterior drawn
     under one ``type_sd`` is never simulated as if it had been drawn under another.
     """
-    terms = {name: getattr(priors, name) for name in simulation_terms()}
-    data = dataclasses.replace(fit.data, priors=dataclasses.replace(fit.data.priors, **terms))
+    data = dataclasses.replace(fit.data, priors=with_terms_of(fit.data.priors, priors))
     spec = dataclasses.replace(fit.spec, outstanding_sd=outstanding_sd)
     final, _ = simulate_final(fit.counted, data, fit.post, spec, np.random.default_rng(fit.seed))
     return final

@@ -19,7 +19,7 @@ import numpy as np
 from .count import Count
 from .errors import ForecastInputError, RacecastError
 from .model import ModelData, Posterior, Priors, build_model_data, fit_fast
-from .model.data import simulation_terms
+from .model.data import HAND_SET_SCALES, simulation_terms
 from .outstanding import resolve_outstanding
 from .pooling import pool_candidates
 from .settings import DEFAULT_OUTSTANDING_SD
@@ -27,7 +27,7 @@ from .simulate import RemainingSpec
 
 __all__ = ["MODEL_SCALES", "ReleaseFit", "fit_releases", "fitted_scales", "with_terms_of"]
 
-MODEL_SCALES = ("type_sd", "batch_sd")
+MODEL_SCALES = tuple(HAND_SET_SCALES)
 """The model's own prior scales that a learned record names next to the simulation terms."""
 
 
@@ -163,7 +163,7 @@ def fitted_scales(fits: Sequence[ReleaseFit]) -> Priors:
     for fit in fits:
         if any(getattr(fit.data.priors, k) != v for k, v in model.items()):
             raise ForecastInputError(
-                f"learn_priors: {fit.name} was fitted with other model scales than {fits[0].name} "
+                f"{fit.name} was fitted with other model scales than {fits[0].name} "
                 f"({model}); fit every release with the same Priors"
             )
     return fits[0].data.priors
