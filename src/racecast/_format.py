@@ -21,6 +21,7 @@ from .errors import CountFormatError, ForecastInputError
 __all__ = [
     "MAX_NUMBER",
     "OUTSTANDING_PREFIX",
+    "OUTSTANDING_TOTAL",
     "RESERVED_COLUMNS",
     "TYPE_RE",
     "decimal_value",
@@ -38,6 +39,8 @@ __all__ = [
 RESERVED_COLUMNS = ("release", "released_at", "batch_type", "ballots_counted", "source", "note")
 #: Prefix of the outstanding-ballot columns, e.g. ``outstanding_late_mail``.
 OUTSTANDING_PREFIX = "outstanding_"
+#: The column of an outstanding total published without a split by type (not a batch type).
+OUTSTANDING_TOTAL = "outstanding_total"
 #: A batch-type label: snake_case, starting with a letter.
 TYPE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 

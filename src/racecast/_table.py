@@ -28,6 +28,7 @@ import pandas as pd
 
 from ._format import (
     OUTSTANDING_PREFIX,
+    OUTSTANDING_TOTAL,
     RESERVED_COLUMNS,
     TYPE_RE,
     invisible,
@@ -76,6 +77,7 @@ class _Releases:
     release_ids: list[int] = field(default_factory=list)
     times: list[pd.Timestamp | None] = field(default_factory=list)
     ballots: list[float] = field(default_factory=list)
+    total: list[float] = field(default_factory=list)
     outstanding: list[list[float]] = field(default_factory=list)
     text: list[list[str]] = field(default_factory=list)
     last_time: pd.Timestamp | None = None
@@ -131,8 +133,8 @@ def _check_header(header: Sequence[str], name: str) -> None:
 def _layout(header: list[str], name: str, *, has_rows: bool) -> _Layout:
     """The columns of a usable header, or the first problem that makes the table unusable."""
     _check_header(header, name)
-    outstanding = [h for h in header if h.startswith(OUTSTANDING_PREFIX)]
-    candidates = [h for h in header if h not in RESERVED_COLUMNS and h not in outstanding]
+    outstanding = [h for h in header if h.startswith(OUTSTANDING_PREFIX) and h != OUTSTANDING_TOTAL]
+    candidates = [h for h in header if h not in RESERVED_COLUMNS and not h.startswith(OUTSTANDING_PREFIX)]
     if len(candidates) < 2:
         raise CountFormatError(
             f"a count needs at least two candidate columns, found {candidates}; every column that is not "
@@ -237,6 +239,15 @@ def _add_row(
             column="ballots_counted",
             what="ballots_counted",
         )
+    total = float("nan")
+    if OUTSTANDING_TOTAL in lay.index:
+        total = attempt(
+            parse_optional_number,
+            cell[OUTSTANDING_TOTAL],
+            total,
+            column=OUTSTANDING_TOTAL,
+            what=OUTSTANDING_TOTAL,
+        )
     outstanding = [
         attempt(parse_optional_number, cell[c], float("nan"), column=c, what=c) for c in lay.outstanding
     ]
@@ -248,6 +259,7 @@ def _add_row(
         acc.times.append(at)
         acc.last_time = at if at is not None else acc.last_time
         acc.ballots.append(ballots)
+        acc.total.append(total)
         acc.outstanding.append(outstanding)
         acc.text.append([cell[c] for c in lay.text])
     return found
@@ -338,6 +350,7 @@ def _fields(lay: _Layout, acc: _Releases, name: str) -> CountFields:
         "release_ids": np.array(acc.release_ids, dtype=np.int64),
         "released_at": pd.Series(pd.to_datetime(acc.times, utc=True), name="released_at"),
         "ballots_counted": np.array(acc.ballots, dtype=float),
+        "outstanding_total": np.array(acc.total, dtype=float),
         "outstanding": pd.DataFrame(
             np.array(acc.outstanding, dtype=float).reshape(n, len(lay.outstanding)), columns=outstanding_types
         ),

@@ -160,8 +160,9 @@ class Ballot:
     outstanding : pandas.DataFrame
         Outstanding ballots by type, one row per release, ``nan`` where not reported.
     outstanding_total : numpy.ndarray
-        A published outstanding total where no split by type was given (kept
-        for reference; the model reads only ``outstanding``).
+        An outstanding total published without a split by type (``nan`` where not
+        reported).  It is used when it is fresher than every split
+        ([`resolve_outstanding`][racecast.outstanding.resolve_outstanding]).
     text : pandas.DataFrame
         The releases' ``source`` and ``note`` columns, as published.
     info : pandas.DataFrame
@@ -245,8 +246,9 @@ class Ballot:
         """The contest's [`Count`][racecast.Count], named by the contest.
 
         It holds the contest's cumulative votes and the jurisdiction's releases:
-        batch types, times, ``ballots_counted``, ``outstanding_<type>``, ``source``
-        and ``note``.  A one-candidate contest's count has one candidate column.
+        batch types, times, ``ballots_counted``, ``outstanding_<type>``,
+        ``outstanding_total``, ``source`` and ``note``.  A one-candidate contest's
+        count has one candidate column.
         """
         self._check(name)
         return Count(
@@ -259,6 +261,7 @@ class Ballot:
             outstanding=self.outstanding.copy(),
             text=self.text.copy(),
             name=name,
+            outstanding_total=self.outstanding_total.copy(),
         )
 
     def _inferred(self, name: str) -> tuple[Rule, str]:

@@ -15,14 +15,14 @@ documented in [`Count.batches`][racecast.Count.batches].
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ._format import MAX_NUMBER, OUTSTANDING_PREFIX, RESERVED_COLUMNS
+from ._format import MAX_NUMBER, OUTSTANDING_PREFIX, OUTSTANDING_TOTAL, RESERVED_COLUMNS
 from ._html import html_summary
 from ._tidy import fields_from_frame
 
@@ -56,6 +56,10 @@ class Count:
         row per release, ``nan`` where not reported.
     text : pandas.DataFrame
         The optional ``source`` and ``note`` columns, kept as published.
+    outstanding_total : numpy.ndarray
+        An outstanding total published without a split by type, one per release
+        (``nan`` where not reported; the ``outstanding_total`` column).  Used when it is
+        fresher than every split ([`resolve_outstanding`][racecast.outstanding.resolve_outstanding]).
     name : str
         Where the count came from (a file name), used in messages.
 
@@ -78,6 +82,17 @@ class Count:
     outstanding: pd.DataFrame
     text: pd.DataFrame
     name: str = "<count>"
+    outstanding_total: np.ndarray = field(default_factory=lambda: np.array([], dtype=float))
+
+    def __post_init__(self) -> None:
+        total = np.asarray(self.outstanding_total, dtype=float)
+        if total.size == 0:
+            total = np.full(len(self), np.nan)
+        if total.shape != (len(self),):
+            raise ValueError(
+                f"outstanding_total needs one value per release ({len(self)}), got {total.shape}"
+            )
+        object.__setattr__(self, "outstanding_total", total)
 
     # ------------------------------------------------------------------ basics
     def __len__(self) -> int:
@@ -107,6 +122,7 @@ class Count:
             outstanding=self.outstanding.iloc[:n].reset_index(drop=True),
             text=self.text.iloc[:n].reset_index(drop=True),
             name=self.name,
+            outstanding_total=self.outstanding_total[:n].copy(),
         )
 
     def __repr__(self) -> str:
@@ -199,6 +215,8 @@ class Count:
         )
         for t in self.outstanding.columns:
             df[OUTSTANDING_PREFIX + t] = self.outstanding[t].to_numpy()
+        if np.isfinite(self.outstanding_total).any():
+            df[OUTSTANDING_TOTAL] = self.outstanding_total
         for col in self.text.columns:
             df[col] = self.text[col].to_numpy()
         return df.set_index("release")

@@ -10,6 +10,19 @@ contest's votes with the ratio of votes to ballots counted so far
 read what is outstanding through [`resolve_outstanding`][racecast.outstanding.resolve_outstanding],
 so they cannot disagree.
 
+A total published without a split by type (``outstanding_total``) that is *fresher*
+than every split (reported at a later release than any ``outstanding_<type>``)
+replaces the split: what it says is left (less what was counted since, as for a
+stale estimate) is shared among the types in proportion to the latest split as
+published, or, with no split to follow, given to
+the batch type of the latest release (the ballots still to come are taken to be
+like those being counted).  A total reported at the same release as a split gives
+way to the split, which says more.  The reason is the LA County 2022 count: after
+Nov 12 the registrar published only totals, and the Nov 12 late-mail estimate less
+what was counted since left 48,000 ballots on Nov 18 when the county's own total
+said 175,000 (a contest's outstanding votes were under-estimated 3.5-fold, and the
+5-20% stage of the count covered 0.82 instead of 0.96; docs/model.md).
+
 Edges: no estimate at all (and no ``remaining=``) is an input error, because
 silently assuming the count is complete would call races early; ``remaining={}``
 says so explicitly. An estimate reported before later releases of its own type is
@@ -153,6 +166,68 @@ def _counted_since(count: Count, later: list[int]) -> float:
     return total
 
 
+_Rows = dict[str, tuple[float, str, float]]  # by type: amount left, source, amount published
+
+
+def _split_rows(count: Count, overridden: Mapping[str, float]) -> tuple[_Rows, list[str]]:
+    """Each type's latest ``outstanding_<type>``, less what its type counted since (unless overridden)."""
+    rows: _Rows = {}
+    stale: list[str] = []
+    for t, (amount, rel) in count.latest_outstanding().items():
+        rows[t] = (amount, f"reported at release {rel}", amount)
+        releases = zip(count.release_ids, count.release_batch_types, strict=True)
+        later = [int(r) for r, bt in releases if r > rel and bt == t]
+        if later and t not in overridden:
+            since = _counted_since(count, later)
+            source = f"reported at release {rel}, less {since:,.0f} counted since in {len(later)} release(s)"
+            rows[t] = (max(amount - since, 0.0), source, amount)
+            stale.append(_stale_message(count, t, rel, later, since))
+    return rows, stale
+
+
+def _fresher_total(count: Count, types: list[str]) -> tuple[_Rows, list[str]] | None:
+    """The rows from a published total fresher than every split, or ``None`` when there is none.
+
+    The total is shared in proportion to the latest split as published: what
+    was counted since the split is already in the total, and a total fresher than
+    the split says the split's arithmetic no longer holds.  ``types`` are the
+    split's types.
+    """
+    reported = np.flatnonzero(np.isfinite(count.outstanding_total))
+    if not reported.size:
+        return None
+    i = int(reported[-1])
+    rel = int(count.release_ids[i])
+    if any(r >= rel for _, r in count.latest_outstanding().values()):
+        return None
+    published = float(count.outstanding_total[i])
+    later = [int(r) for r in count.release_ids[i + 1 :]]
+    since = _counted_since(count, later) if later else 0.0
+    left = max(published - since, 0.0)
+    split = {t: a for t, (a, _) in count.latest_outstanding().items() if a > 0}
+    how = "split as the estimates by type"
+    if not split:
+        split = {count.release_batch_types[-1]: 1.0}
+        how = "all of it the type of the latest release"
+    weight = sum(split.values())
+    source = f"total reported at release {rel}" + (
+        f", less {since:,.0f} counted since in {len(later)} release(s)" if later else ""
+    )
+    out: _Rows = dict.fromkeys(types, (0.0, f"{source}; none of it this type", 0.0))
+    for t, a in split.items():
+        share = a / weight
+        out[t] = (left * share, f"{source}; {how}", published * share)
+    stale = []
+    if later:
+        stale.append(
+            f"{count.name}: outstanding_total was last reported at release {rel}, but {len(later)} "
+            f"release(s) came after it ({later[:3]}); the {since:,.0f} {count.outstanding_unit} they "
+            "counted are subtracted from it and its uncertainty widened. Pass remaining={...} by type "
+            "to update it."
+        )
+    return out, stale
+
+
 def resolve_outstanding(count: Count, remaining: Mapping[str, float] | None = None) -> Outstanding:
     """The outstanding amount of each batch type: latest reported, then ``remaining`` overrides.
 
@@ -184,17 +259,11 @@ def resolve_outstanding(count: Count, remaining: Mapping[str, float] | None = No
     >>> round(out.total_votes)     # 1,006,300 ballots x 492,670 / 1,318,093
     376130
     """
-    rows: dict[str, tuple[float, str, float]] = {}
-    stale: list[str] = []
-    for t, (amount, rel) in count.latest_outstanding().items():
-        rows[t] = (amount, f"reported at release {rel}", amount)
-        releases = zip(count.release_ids, count.release_batch_types, strict=True)
-        later = [int(r) for r, bt in releases if r > rel and bt == t]
-        if later and not (remaining is not None and t in remaining):
-            since = _counted_since(count, later)
-            source = f"reported at release {rel}, less {since:,.0f} counted since in {len(later)} release(s)"
-            rows[t] = (max(amount - since, 0.0), source, amount)
-            stale.append(_stale_message(count, t, rel, later, since))
+    rows, stale = _split_rows(count, remaining or {})
+    if remaining is None:
+        total = _fresher_total(count, list(rows))
+        if total is not None:
+            rows, stale = total
     for t, amount in (remaining or {}).items():
         val = _override(t, amount)
         rows[str(t)] = (val, "override", val)
