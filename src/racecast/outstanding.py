@@ -17,11 +17,10 @@ stale estimate) is shared among the types in proportion to the latest split as
 published, or, with no split to follow, given to
 the batch type of the latest release (the ballots still to come are taken to be
 like those being counted).  A total reported at the same release as a split gives
-way to the split, which says more.  The reason is the LA County 2022 count: after
-Nov 12 the registrar published only totals, and the Nov 12 late-mail estimate less
-what was counted since left 48,000 ballots on Nov 18 when the county's own total
-said 175,000 (a contest's outstanding votes were under-estimated 3.5-fold, and the
-5-20% stage of the count covered 0.82 instead of 0.96; docs/model.md).
+way to the split, which says more.  The reason is the LA County 2022 count: from
+Nov 14 the registrar published mostly totals, and the Nov 12 split less what was
+counted since left 66,000 ballots on Nov 18 when the county's own total said 175,050
+(docs/model.md).
 
 Edges: no estimate at all (and no ``remaining=``) is an input error, because
 silently assuming the count is complete would call races early; ``remaining={}``
