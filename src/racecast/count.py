@@ -17,11 +17,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ._batches import release_batches
 from ._format import MAX_NUMBER, OUTSTANDING_PREFIX, OUTSTANDING_TOTAL, RESERVED_COLUMNS
 from ._html import html_summary
 from ._tidy import fields_from_frame
@@ -136,7 +136,14 @@ class Count:
     def _status(self) -> dict[str, str]:
         """The one-line status of the notebook view: where the count stands and what is left."""
         at = self.released_at.iloc[-1]
-        left = ", ".join(f"{t} {a:,.0f}" for t, (a, _) in self.latest_outstanding().items()) or "not reported"
+        latest = self.latest_outstanding()
+        left = ", ".join(f"{t} {a:,.0f}" for t, (a, _) in latest.items()) or "not reported"
+        if len({r for _, r in latest.values()}) == 1:
+            left += f" at release {next(iter(latest.values()))[1]}"
+        total = np.flatnonzero(np.isfinite(self.outstanding_total))
+        if total.size:
+            i = int(total[-1])
+            left += f"; total {self.outstanding_total[i]:,.0f} at release {self.release_ids[i]}"
         status = {
             "after release": f"{self.release_ids[-1]}"
             + ("" if pd.isna(at) else f" ({at:%Y-%m-%d %H:%M} UTC)"),
@@ -281,42 +288,7 @@ class Count:
 
     @cached_property
     def _batches(self) -> pd.DataFrame:
-        rows: list[dict[str, Any]] = []
-        starts: list[int] = []
-        prev_votes = np.zeros(self.n_candidates, dtype=np.int64)
-        for i in range(len(self)):
-            inc = self.votes[i] - prev_votes
-            first = i
-            while (inc < 0).any() and rows:
-                merged = rows.pop()
-                first = starts.pop()
-                inc = inc + merged["_votes"]
-            starts.append(first)
-            rows.append({"first": first, "last": i, "_votes": inc})
-            prev_votes = self.votes[i]
-        out = []
-        for r in rows:
-            inc = r["_votes"]
-            if inc.sum() <= 0:
-                continue
-            rec = {
-                "first": r["first"],
-                "last": r["last"],
-                "batch_type": self.release_batch_types[r["first"]],
-            }
-            rec["ballots"] = self._ballots_added(r["first"], r["last"])
-            for c, v in zip(self.candidates, np.maximum(inc, 0), strict=True):
-                rec[c] = int(v)
-            out.append(rec)
-        cols = ["first", "last", "batch_type", "ballots", *self.candidates]
-        return pd.DataFrame(out, columns=cols)
-
-    def _ballots_added(self, first: int, last: int) -> float:
-        b = self.ballots_counted
-        if not np.isfinite(b[last]):
-            return float("nan")
-        before = 0.0 if first == 0 else b[first - 1]
-        return float(b[last] - before) if np.isfinite(before) else float("nan")
+        return release_batches(self.votes, self.release_batch_types, self.ballots_counted, self.candidates)
 
     def turnout_spans(self) -> pd.DataFrame:
         """Spans between releases with a reported ``ballots_counted``.

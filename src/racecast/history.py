@@ -33,6 +33,7 @@ import numpy as np
 
 from .count import Count
 from .errors import ForecastInputError, HistoryWarning
+from .outstanding import resolve_outstanding
 from .prior import DEFAULT_INFLATION, Prior
 
 __all__ = ["prior_from"]
@@ -134,7 +135,9 @@ def _type_map(types: Sequence[str] | Mapping[str, str] | None) -> dict[str, str]
 def _measure(c: Count, sides: Mapping[str, str] | None, type_map: Mapping[str, str] | None) -> _Measured:
     """One history count's votes and shifts by (type, side); warns when it is not complete."""
     side_of = dict(sides) if sides is not None else {name: name for name in c.candidates}
-    outstanding = {t: a for t, (a, _) in c.latest_outstanding().items() if a > 0}
+    reported = c.latest_outstanding() or c.outstanding_total[np.isfinite(c.outstanding_total)].size
+    left = resolve_outstanding(c).amounts if reported else {}
+    outstanding = {t: round(a) for t, a in left.items() if a > 0}
     if outstanding:
         warnings.warn(
             f"{c.name}: still reports outstanding ballots at its last release ({outstanding}); a prior "
