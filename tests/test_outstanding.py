@@ -150,3 +150,10 @@ def test_the_la_county_ballot_uses_the_registrars_totals_after_november_12():
     out = resolve_outstanding(ballot.contest(name)[: at[9] + 1])
     assert out.table["source"].str.startswith("total reported at release 9").all()
     assert sum(out.amounts.values()) == pytest.approx(175050)
+
+
+def test_a_bad_total_is_reported_with_its_row_and_column():
+    with pytest.raises(racecast.CountFormatError) as info:
+        csv_count(TOTALS.format(total2="-5", total3=""))
+    assert info.value.row == 3
+    assert info.value.column == "outstanding_total"
