@@ -135,7 +135,7 @@ def _type_map(types: Sequence[str] | Mapping[str, str] | None) -> dict[str, str]
 def _measure(c: Count, sides: Mapping[str, str] | None, type_map: Mapping[str, str] | None) -> _Measured:
     """One history count's votes and shifts by (type, side); warns when it is not complete."""
     side_of = dict(sides) if sides is not None else {name: name for name in c.candidates}
-    reported = c.latest_outstanding() or c.outstanding_total[np.isfinite(c.outstanding_total)].size
+    reported = bool(c.latest_outstanding()) or bool(np.isfinite(c.outstanding_total).any())
     left = resolve_outstanding(c).amounts if reported else {}
     outstanding = {t: round(a) for t, a in left.items() if a > 0}
     if outstanding:

@@ -132,13 +132,21 @@ def _override(t: object, amount: object) -> float:
     return val
 
 
-def _stale_message(count: Count, t: str, rel: int, later: list[int], since: float) -> str:
+def _stale_message(count: Count, t: str | None, rel: int, later: list[int], since: float) -> str:
+    """The warning for an estimate of type ``t`` (``None``: the total) with releases ``later`` after it."""
+    column, of_type = ("total", "") if t is None else (t, f"{t} ")
+    update = "remaining={...} by type" if t is None else f"remaining={{'{t}': ...}}"
     return (
-        f"{count.name}: outstanding_{t} was last reported at release {rel}, but {len(later)} "
-        f"{t} release(s) came after it ({later[:3]}); the {since:,.0f} {count.outstanding_unit} they "
-        f"counted are subtracted from it and its uncertainty widened. "
-        f"Pass remaining={{'{t}': ...}} to update it."
+        f"{count.name}: outstanding_{column} was last reported at release {rel}, but {len(later)} "
+        f"{of_type}release(s) came after it ({later[:3]}); the {since:,.0f} {count.outstanding_unit} they "
+        f"counted are subtracted from it and its uncertainty widened. Pass {update} to update it."
     )
+
+
+def _less_since(rel: int, later: list[int], since: float) -> str:
+    """The ``source`` of an estimate reported at release ``rel``, less what ``later`` releases counted."""
+    less = f", less {since:,.0f} counted since in {len(later)} release(s)" if later else ""
+    return f"reported at release {rel}{less}"
 
 
 def _counted_since(count: Count, later: list[int]) -> float:
@@ -178,53 +186,42 @@ def _split_rows(count: Count, overridden: Mapping[str, float]) -> tuple[_Rows, l
         later = [int(r) for r, bt in releases if r > rel and bt == t]
         if later and t not in overridden:
             since = _counted_since(count, later)
-            source = f"reported at release {rel}, less {since:,.0f} counted since in {len(later)} release(s)"
-            rows[t] = (max(amount - since, 0.0), source, amount)
+            rows[t] = (max(amount - since, 0.0), _less_since(rel, later, since), amount)
             stale.append(_stale_message(count, t, rel, later, since))
     return rows, stale
 
 
-def _fresher_total(count: Count, types: list[str]) -> tuple[_Rows, list[str]] | None:
+def _fresher_total(count: Count) -> tuple[_Rows, list[str]] | None:
     """The rows from a published total fresher than every split, or ``None`` when there is none.
 
     The total is shared in proportion to the latest split as published: what
     was counted since the split is already in the total, and a total fresher than
-    the split says the split's arithmetic no longer holds.  ``types`` are the
-    split's types.
+    the split says the split's arithmetic no longer holds.
     """
     reported = np.flatnonzero(np.isfinite(count.outstanding_total))
     if not reported.size:
         return None
     i = int(reported[-1])
     rel = int(count.release_ids[i])
-    if any(r >= rel for _, r in count.latest_outstanding().values()):
+    latest = count.latest_outstanding()
+    if any(r >= rel for _, r in latest.values()):
         return None
     published = float(count.outstanding_total[i])
     later = [int(r) for r in count.release_ids[i + 1 :]]
     since = _counted_since(count, later) if later else 0.0
     left = max(published - since, 0.0)
-    split = {t: a for t, (a, _) in count.latest_outstanding().items() if a > 0}
+    split = {t: a for t, (a, _) in latest.items() if a > 0}
     how = "split as the estimates by type"
     if not split:
         split = {count.release_batch_types[-1]: 1.0}
         how = "all of it the type of the latest release"
     weight = sum(split.values())
-    source = f"total reported at release {rel}" + (
-        f", less {since:,.0f} counted since in {len(later)} release(s)" if later else ""
-    )
-    out: _Rows = dict.fromkeys(types, (0.0, f"{source}; none of it this type", 0.0))
+    source = "total " + _less_since(rel, later, since)
+    out: _Rows = dict.fromkeys(latest, (0.0, f"{source}; none of it this type", 0.0))
     for t, a in split.items():
         share = a / weight
         out[t] = (left * share, f"{source}; {how}", published * share)
-    stale = []
-    if later:
-        stale.append(
-            f"{count.name}: outstanding_total was last reported at release {rel}, but {len(later)} "
-            f"release(s) came after it ({later[:3]}); the {since:,.0f} {count.outstanding_unit} they "
-            "counted are subtracted from it and its uncertainty widened. Pass remaining={...} by type "
-            "to update it."
-        )
-    return out, stale
+    return out, [_stale_message(count, None, rel, later, since)] if later else []
 
 
 def resolve_outstanding(count: Count, remaining: Mapping[str, float] | None = None) -> Outstanding:
@@ -260,7 +257,7 @@ def resolve_outstanding(count: Count, remaining: Mapping[str, float] | None = No
     """
     rows, stale = _split_rows(count, remaining or {})
     if remaining is None:
-        total = _fresher_total(count, list(rows))
+        total = _fresher_total(count)
         if total is not None:
             rows, stale = total
     for t, amount in (remaining or {}).items():
