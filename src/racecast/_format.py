@@ -21,6 +21,7 @@ from .errors import CountFormatError, ForecastInputError
 __all__ = [
     "MAX_NUMBER",
     "OUTSTANDING_PREFIX",
+    "EXPECTED_TOTAL",
     "OUTSTANDING_TOTAL",
     "RESERVED_COLUMNS",
     "TYPE_RE",
@@ -35,8 +36,18 @@ __all__ = [
     "resolve_timezone",
 ]
 
+#: The column of a projected final total (ballots, or contest votes), used when nothing is published.
+EXPECTED_TOTAL = "expected_total"
 #: Columns with a fixed meaning; every other column is a candidate.
-RESERVED_COLUMNS = ("release", "released_at", "batch_type", "ballots_counted", "source", "note")
+RESERVED_COLUMNS = (
+    "release",
+    "released_at",
+    "batch_type",
+    "ballots_counted",
+    EXPECTED_TOTAL,
+    "source",
+    "note",
+)
 #: Prefix of the outstanding-ballot columns, e.g. ``outstanding_late_mail``.
 OUTSTANDING_PREFIX = "outstanding_"
 #: The column of an outstanding total published without a split by type (not a batch type).

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ._format import (
+    EXPECTED_TOTAL,
     OUTSTANDING_PREFIX,
     OUTSTANDING_TOTAL,
     RESERVED_COLUMNS,
@@ -78,6 +79,7 @@ class _Releases:
     times: list[pd.Timestamp | None] = field(default_factory=list)
     ballots: list[float] = field(default_factory=list)
     total: list[float] = field(default_factory=list)
+    expected: list[float] = field(default_factory=list)
     outstanding: list[list[float]] = field(default_factory=list)
     text: list[list[str]] = field(default_factory=list)
     last_time: pd.Timestamp | None = None
@@ -239,15 +241,12 @@ def _add_row(
             column="ballots_counted",
             what="ballots_counted",
         )
-    total = float("nan")
-    if OUTSTANDING_TOTAL in lay.index:
-        total = attempt(
-            parse_optional_number,
-            cell[OUTSTANDING_TOTAL],
-            total,
-            column=OUTSTANDING_TOTAL,
-            what=OUTSTANDING_TOTAL,
-        )
+    totals = {
+        col: attempt(parse_optional_number, cell[col], float("nan"), column=col, what=col)
+        if col in lay.index
+        else float("nan")
+        for col in (OUTSTANDING_TOTAL, EXPECTED_TOTAL)
+    }
     outstanding = [
         attempt(parse_optional_number, cell[c], float("nan"), column=c, what=c) for c in lay.outstanding
     ]
@@ -259,7 +258,8 @@ def _add_row(
         acc.times.append(at)
         acc.last_time = at if at is not None else acc.last_time
         acc.ballots.append(ballots)
-        acc.total.append(total)
+        acc.total.append(totals[OUTSTANDING_TOTAL])
+        acc.expected.append(totals[EXPECTED_TOTAL])
         acc.outstanding.append(outstanding)
         acc.text.append([cell[c] for c in lay.text])
     return found
@@ -351,6 +351,7 @@ def _fields(lay: _Layout, acc: _Releases, name: str) -> CountFields:
         "released_at": pd.Series(pd.to_datetime(acc.times, utc=True), name="released_at"),
         "ballots_counted": np.array(acc.ballots, dtype=float),
         "outstanding_total": np.array(acc.total, dtype=float),
+        "expected_total": np.array(acc.expected, dtype=float),
         "outstanding": pd.DataFrame(
             np.array(acc.outstanding, dtype=float).reshape(n, len(lay.outstanding)), columns=outstanding_types
         ),

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
@@ -174,6 +174,9 @@ class Ballot:
         ``{contest: (n_releases, n_candidates) array}`` of cumulative votes.
     parties : Mapping
         ``{contest: (party, ...)}`` (``""`` where not given).
+    expected_total : numpy.ndarray
+        A projection of the jurisdiction's final ballots (``nan`` where not given),
+        used by a contest only when nothing is published of what is outstanding.
 
     Examples
     --------
@@ -197,6 +200,11 @@ class Ballot:
     candidates: Mapping[str, tuple[str, ...]]
     votes: Mapping[str, np.ndarray]
     parties: Mapping[str, tuple[str, ...]]
+    expected_total: np.ndarray = field(default_factory=lambda: np.array([], dtype=float))
+
+    def __post_init__(self) -> None:
+        if np.asarray(self.expected_total).size == 0:
+            object.__setattr__(self, "expected_total", np.full(len(self.release_ids), np.nan))
 
     def __len__(self) -> int:
         return len(self.release_ids)
@@ -221,6 +229,7 @@ class Ballot:
             candidates=self.candidates,
             votes={c: v[:n] for c, v in self.votes.items()},
             parties=self.parties,
+            expected_total=self.expected_total[:n],
         )
 
     def as_of(self, release: int) -> Ballot:
@@ -247,7 +256,7 @@ class Ballot:
 
         It holds the contest's cumulative votes and the jurisdiction's releases:
         batch types, times, ``ballots_counted``, ``outstanding_<type>``,
-        ``outstanding_total``, ``source`` and ``note``.  A one-candidate contest's
+        ``outstanding_total``, ``expected_total``, ``source`` and ``note``.  A one-candidate contest's
         count has one candidate column.
         """
         self._check(name)
@@ -262,6 +271,7 @@ class Ballot:
             text=self.text.copy(),
             name=name,
             outstanding_total=self.outstanding_total.copy(),
+            expected_total=self.expected_total.copy(),
         )
 
     def _inferred(self, name: str) -> tuple[Rule, str]:
@@ -297,6 +307,8 @@ class Ballot:
         for t in self.outstanding.columns:
             df[OUTSTANDING_PREFIX + t] = self.outstanding[t].to_numpy()
         df["outstanding_total"] = self.outstanding_total
+        if np.isfinite(self.expected_total).any():
+            df["expected_total"] = self.expected_total
         for col in self.text.columns:
             df[col] = self.text[col].to_numpy()
         return df

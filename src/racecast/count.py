@@ -15,15 +15,15 @@ documented in [`Count.batches`][racecast.Count.batches].
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
 from ._batches import release_batches
-from ._format import MAX_NUMBER, OUTSTANDING_PREFIX, OUTSTANDING_TOTAL, RESERVED_COLUMNS
-from ._html import html_summary
+from ._count_view import count_html
+from ._format import EXPECTED_TOTAL, MAX_NUMBER, OUTSTANDING_PREFIX, OUTSTANDING_TOTAL, RESERVED_COLUMNS
 from ._tidy import fields_from_frame
 
 __all__ = ["MAX_NUMBER", "OUTSTANDING_PREFIX", "RESERVED_COLUMNS", "Count"]
@@ -60,6 +60,11 @@ class Count:
         An outstanding total published without a split by type, one per release
         (``nan`` where not reported; the ``outstanding_total`` column).  Used when it is
         fresher than every split ([`resolve_outstanding`][racecast.outstanding.resolve_outstanding]).
+    expected_total : numpy.ndarray
+        A projection of the final total (jurisdiction ballots when ``ballots_counted``
+        is reported, else contest votes), one per release (``nan`` where not given;
+        the ``expected_total`` column): what is left when nothing is published
+        ([`resolve_outstanding`][racecast.outstanding.resolve_outstanding]).
     name : str
         Where the count came from (a file name), used in messages.
 
@@ -83,16 +88,16 @@ class Count:
     text: pd.DataFrame
     name: str = "<count>"
     outstanding_total: np.ndarray = field(default_factory=lambda: np.array([], dtype=float))
+    expected_total: np.ndarray = field(default_factory=lambda: np.array([], dtype=float))
 
     def __post_init__(self) -> None:
-        total = np.asarray(self.outstanding_total, dtype=float)
-        if total.size == 0:
-            total = np.full(len(self), np.nan)
-        if total.shape != (len(self),):
-            raise ValueError(
-                f"outstanding_total needs one value per release ({len(self)}), got {total.shape}"
-            )
-        object.__setattr__(self, "outstanding_total", total)
+        for name in (OUTSTANDING_TOTAL, EXPECTED_TOTAL):
+            values = np.asarray(getattr(self, name), dtype=float)
+            if values.size == 0:
+                values = np.full(len(self), np.nan)
+            if values.shape != (len(self),):
+                raise ValueError(f"{name} needs one value per release ({len(self)}), got {values.shape}")
+            object.__setattr__(self, name, values)
 
     # ------------------------------------------------------------------ basics
     def __len__(self) -> int:
@@ -123,6 +128,7 @@ class Count:
             text=self.text.iloc[:n].reset_index(drop=True),
             name=self.name,
             outstanding_total=self.outstanding_total[:n].copy(),
+            expected_total=self.expected_total[:n].copy(),
         )
 
     def __repr__(self) -> str:
@@ -133,42 +139,8 @@ class Count:
             f"types {list(self.batch_types)}; totals {top}>"
         )
 
-    def _status(self) -> dict[str, str]:
-        """The one-line status of the notebook view: where the count stands and what is left."""
-        at = self.released_at.iloc[-1]
-        latest = self.latest_outstanding()
-        left = ", ".join(f"{t} {a:,.0f}" for t, (a, _) in latest.items()) or "not reported"
-        if len({r for _, r in latest.values()}) == 1:
-            left += f" at release {next(iter(latest.values()))[1]}"
-        total = np.flatnonzero(np.isfinite(self.outstanding_total))
-        if total.size:
-            i = int(total[-1])
-            left += f"; total {self.outstanding_total[i]:,.0f} at release {self.release_ids[i]}"
-        status = {
-            "after release": f"{self.release_ids[-1]}"
-            + ("" if pd.isna(at) else f" ({at:%Y-%m-%d %H:%M} UTC)"),
-            "latest batch": self.release_batch_types[-1],
-            f"outstanding {self.outstanding_unit}": left,
-        }
-        if self.corrections:
-            status["corrections at releases"] = ", ".join(map(str, self.corrections))
-        return status
-
     def _repr_html_(self) -> str:
-        totals = self.totals
-        counted = int(totals.sum())
-        table = pd.DataFrame(
-            {
-                "votes": totals,
-                "share": totals / counted if counted else np.nan,
-                "last release": self.increments.iloc[-1],
-            }
-        ).sort_values("votes", ascending=False, kind="stable")
-        title = (
-            f"Count {self.name}: {len(self)} releases, {self.n_candidates} candidates, "
-            f"{counted:,} votes counted"
-        )
-        return html_summary(title, self._status(), table)
+        return count_html(self)
 
     @property
     def n_candidates(self) -> int:
@@ -222,8 +194,9 @@ class Count:
         )
         for t in self.outstanding.columns:
             df[OUTSTANDING_PREFIX + t] = self.outstanding[t].to_numpy()
-        if np.isfinite(self.outstanding_total).any():
-            df[OUTSTANDING_TOTAL] = self.outstanding_total
+        for col in (OUTSTANDING_TOTAL, EXPECTED_TOTAL):
+            if np.isfinite(getattr(self, col)).any():
+                df[col] = getattr(self, col)
         for col in self.text.columns:
             df[col] = self.text[col].to_numpy()
         return df.set_index("release")
@@ -255,6 +228,34 @@ class Count:
             reported (non-blank) value.
         """
         return dict(self._latest_outstanding)
+
+    def with_expected_total(self, total: float) -> Count:
+        """The count with a projected final total at its last release (the ``expected_total`` column).
+
+        For counts whose publisher says nothing of what is outstanding (a Clarity
+        feed, say): the projection (registration times expected turnout, or a past
+        comparable election's total) less what has been counted is what is left,
+        with a wider uncertainty than a published estimate (see ``docs/model.md``).
+
+        Parameters
+        ----------
+        total
+            Expected final total, in [`outstanding_unit`][racecast.Count.outstanding_unit]:
+            jurisdiction ballots when ``ballots_counted`` is reported, else contest votes.
+
+        Raises
+        ------
+        ValueError
+            When ``total`` is not a finite non-negative number.
+        """
+        value = float(total)
+        if not np.isfinite(value) or value < 0 or value > MAX_NUMBER:
+            raise ValueError(
+                f"expected total must be a finite number from 0 to {MAX_NUMBER:,}, got {total!r}"
+            )
+        expected = self.expected_total.copy()
+        expected[-1] = value
+        return replace(self, expected_total=expected)
 
     @cached_property
     def _latest_outstanding(self) -> dict[str, tuple[float, int]]:

@@ -22,16 +22,26 @@ Nov 14 the registrar published mostly totals, and the Nov 12 split less what was
 counted since left 66,000 ballots on Nov 18 when the county's own total said 175,050
 (docs/model.md).
 
-Edges: no estimate at all (and no ``remaining=``) is an input error, because
-silently assuming the count is complete would call races early; ``remaining={}``
-says so explicitly. An estimate reported before later releases of its own type is
-*stale*: what those releases counted of the type (in the estimate's unit: jurisdiction
-ballots when reported, else their votes at the votes-per-ballot ratio; contest votes
-for a count without ``ballots_counted``) is subtracted, at most down to zero, the
-``source`` column says so, ``published`` keeps the estimate as published (the
-simulation widens the uncertainty of what is left accordingly,
-`racecast.simulate.RemainingSpec`) and the returned notes say so (the
-caller warns).
+With nothing published at all, a projected final total (``expected_total``: the
+count's own column, or [`Count.with_expected_total`][racecast.Count.with_expected_total],
+e.g. registration times expected turnout) less everything counted so far is what is
+left, all of it the type of the latest release.  A projection is an estimate of the
+*total*, so its error is carried over to what is left in absolute terms, as for a
+stale estimate: the relative uncertainty of what is left grows as the count nears the
+projection.  Published estimates, however stale, win over a projection: they count
+ballots in hand.
+
+Edges: no estimate at all (no projection and no ``remaining=``) is an input error,
+because silently assuming the count is complete would call races early;
+``remaining={}`` says so explicitly.  A count that has reached its projection is
+taken as complete, with a warning that says how to give a new one.  An estimate
+reported before later releases of its own type is *stale*: what those releases
+counted of the type (in the estimate's unit: jurisdiction ballots when reported,
+else their votes at the votes-per-ballot ratio; contest votes for a count without
+``ballots_counted``) is subtracted, at most down to zero, the ``source`` column says
+so, ``published`` keeps the estimate as published (the simulation widens the
+uncertainty of what is left accordingly, `racecast.simulate.RemainingSpec`) and the
+returned notes say so (the caller warns).
 """
 
 from __future__ import annotations
@@ -60,15 +70,19 @@ class Outstanding:
         Index ``batch_type``; columns ``amount`` (in ``unit``), ``unit``
         (``"ballots"`` or ``"votes"``), ``source`` (``"reported at release k"``,
         ``"reported at release k, less n counted since in m release(s)"`` for a stale
-        estimate, or ``"override"``) and ``counted`` (whether the type has counted ballots).
+        estimate, ``"total reported at release k; ..."`` for a fresher total,
+        ``"projected: expected total ..."`` for a projection, or ``"override"``) and
+        ``counted`` (whether the type has counted ballots).
     votes_per_ballot : float
         Contest votes per jurisdiction ballot counted so far (1.0 when the amounts
         are already contest votes).
     stale : tuple of str
-        One message per stale estimate (reported before later releases of its type).
+        One message per stale estimate (reported before later releases of its type),
+        and one for a projection the count has reached.
     published : dict
-        Amount by type as published, for the stale estimates only (``amount`` is what
-        is left of it after subtracting what was counted since).
+        Amount by type as published, for the stale estimates and projections only
+        (``amount`` is what is left of it after subtracting what was counted since;
+        for a projection, the projected total).
     """
 
     table: pd.DataFrame
@@ -224,6 +238,40 @@ def _fresher_total(count: Count) -> tuple[_Rows, list[str]] | None:
     return out, [_stale_message(count, None, rel, later, since)] if later else []
 
 
+def _projected(count: Count) -> tuple[_Rows, list[str]] | None:
+    """The rows from the latest ``expected_total`` less everything counted, or ``None`` when none is given.
+
+    All of what is left goes to the batch type of the latest release (as for a total
+    with no split), and the projection is the amount "published": its error is carried
+    over to what is left in absolute terms, as for a stale estimate.
+    """
+    reported = np.flatnonzero(np.isfinite(count.expected_total))
+    if not reported.size:
+        return None
+    i = int(reported[-1])
+    expected = float(count.expected_total[i])
+    # everything counted: the last reported ballots_counted and what releases after it added
+    known = np.flatnonzero(np.isfinite(count.ballots_counted))
+    first = int(known[-1]) + 1 if known.size else 0
+    counted = (float(count.ballots_counted[first - 1]) if first else 0.0) + _counted_since(
+        count, [int(r) for r in count.release_ids[first:]]
+    )
+    left = max(expected - counted, 0.0)
+    t = count.release_batch_types[-1]
+    source = (
+        f"projected: expected total {expected:,.0f} (release {int(count.release_ids[i])}) "
+        f"less {counted:,.0f} counted; all of it the type of the latest release"
+    )
+    notes = []
+    if left <= 0:
+        notes.append(
+            f"{count.name}: the {counted:,.0f} {count.outstanding_unit} counted have reached the expected "
+            f"total of {expected:,.0f}, so the projection leaves nothing to count and the count is "
+            "treated as complete. Give a new expected_total, or remaining={...} by type."
+        )
+    return {t: (left, source, expected)}, notes
+
+
 def resolve_outstanding(count: Count, remaining: Mapping[str, float] | None = None) -> Outstanding:
     """The outstanding amount of each batch type: latest reported, then ``remaining`` overrides.
 
@@ -264,11 +312,15 @@ def resolve_outstanding(count: Count, remaining: Mapping[str, float] | None = No
         val = _override(t, amount)
         rows[str(t)] = (val, "override", val)
     if not rows and remaining is None:
-        raise ForecastInputError(
-            f"{count.name}: nothing says how many ballots are still to be counted. Add outstanding_<type> "
-            "columns to the count file (e.g. outstanding_late_mail), or pass remaining={'late_mail': 331000} "
-            "to forecast(); pass remaining={} if the count is complete."
-        )
+        projected = _projected(count)
+        if projected is None:
+            raise ForecastInputError(
+                f"{count.name}: nothing says how many ballots are still to be counted. Add "
+                "outstanding_<type> columns to the count file (e.g. outstanding_late_mail) or a projected "
+                "expected_total, or pass remaining={'late_mail': 331000} to forecast(); pass remaining={} "
+                "if the count is complete."
+            )
+        rows, stale = projected
     names = list(rows)
     amounts = np.array([rows[t][0] for t in names], dtype=float)
     counted = set(count.counted_types)

@@ -225,8 +225,18 @@ def forecast_dict(fc: ForecastLike) -> dict[str, Any]:
 
 
 def outstanding_text(remaining: pd.DataFrame) -> str:
-    """``"late_mail 331,000 ballots, ..."`` for the types with something outstanding, or ``"nothing"``."""
-    parts = [f"{t} {float(r.amount):,.0f} {r.unit}" for t, r in remaining.iterrows() if float(r.amount) > 0]
+    """``"late_mail 331,000 ballots, ..."`` for the types with something outstanding, or ``"nothing"``.
+
+    An amount projected from an expected total rather than published says so: ``(projected)``.
+    """
+    projected = (
+        remaining.get("source", pd.Series("", index=remaining.index)).astype(str).str.startswith("projected")
+    )
+    parts = [
+        f"{t} {float(r.amount):,.0f} {r.unit}" + (" (projected)" if projected[t] else "")
+        for t, r in remaining.iterrows()
+        if float(r.amount) > 0
+    ]
     return ", ".join(parts) or "nothing"
 
 

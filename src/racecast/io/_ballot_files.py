@@ -32,7 +32,7 @@ _T = TypeVar("_T")
 #: Columns of ``releases.csv`` besides ``outstanding_<type>``: required, then optional.
 RELEASE_COLUMNS = (
     ("release", "batch_type"),
-    ("released_at", "ballots_counted", "outstanding_total", "source", "note"),
+    ("released_at", "ballots_counted", "outstanding_total", "expected_total", "source", "note"),
 )
 #: Columns of ``contests.csv``: required, then optional.
 CONTEST_COLUMNS = (("contest",), ("contest_group", "type", "vote_for", "measure_pass_rate", "n_candidates"))
@@ -156,6 +156,7 @@ class Releases:
     ballots: list[float] = field(default_factory=list)
     outstanding: dict[str, list[float]] = field(default_factory=dict)
     total: list[float] = field(default_factory=list)
+    expected: list[float] = field(default_factory=list)
     text: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -174,7 +175,7 @@ def parse_releases(table: Table, problems: Problems) -> Releases:
             _released_at, cell.get("released_at", ""), None, previous=last_time, source=src, row=line
         )
         numbers = {}
-        for col in ("ballots_counted", "outstanding_total", *out.outstanding):
+        for col in ("ballots_counted", "outstanding_total", "expected_total", *out.outstanding):
             numbers[col] = problems.attempt(
                 parse_optional_number,
                 cell.get(col, ""),
@@ -192,10 +193,19 @@ def parse_releases(table: Table, problems: Problems) -> Releases:
         out.types.append(bt)
         out.ballots.append(numbers["ballots_counted"])
         out.total.append(numbers["outstanding_total"])
+        out.expected.append(numbers["expected_total"])
         for col, values in out.outstanding.items():
             values.append(numbers[col])
         for col, texts in out.text.items():
             texts.append(cell[col])
+    if np.isfinite(out.expected).any() and not np.isfinite(out.ballots).any():
+        problems.add(
+            "expected_total is the jurisdiction's projected final ballots, and each contest's share of "
+            "them is learnt from ballots_counted, which is never reported; add ballots_counted, or give "
+            "each contest its own expected total in contest votes (Count.with_expected_total)",
+            source=src,
+            column="expected_total",
+        )
     return out
 
 
@@ -307,5 +317,6 @@ def release_arrays(rel: Releases) -> dict[str, Any]:
             np.array(list(rel.outstanding.values()), dtype=float).reshape(-1, n).T, columns=types
         ),
         "outstanding_total": np.array(rel.total, dtype=float),
+        "expected_total": np.array(rel.expected, dtype=float),
         "text": pd.DataFrame(rel.text),
     }
