@@ -89,18 +89,23 @@ def test_the_readme_quotes_the_numbers_these_tests_check():
     for phrase in (
         "P(Bass) = 0.79 from `examples/la_mayor_2022.py`",
         "0.95 with a prior learned from the\nJune primary",
-        "gives her 1.000 from Nov 14 on",
+        "gives her 0.998 or more from Nov 14 on",
     ):
         assert phrase in readme, phrase
 
 
 @pytest.mark.slow
 def test_la_example_with_nuts_gives_the_readmes_numbers():
-    """README: P(Bass) 0.79 after Nov 10 (2 decimals), 1.000 from Nov 14 on (3 decimals)."""
+    """README: P(Bass) 0.79 after Nov 10 (2 decimals), 0.998 or more from Nov 14 on (3 decimals).
+
+    NUTS draws depend on the CPU's rounding (numba compiles for the machine it runs on): the
+    same seed gave 1.000 on Nov 14 on one machine and 0.9985 on another, which is Monte Carlo
+    error of 2,000 draws, so the README quotes a bound, not the last digit.
+    """
     table = la_table()  # as the README runs it: NUTS, seed 2022
     assert round(table.loc[4, "p_bass"], 2) == 0.79
     assert round(table.loc[6, "p_bass"], 3) < 1.0  # Nov 12: not yet
-    assert (table.loc[7:, "p_bass"].round(3) == 1.0).all()
+    assert (table.loc[7:, "p_bass"].round(3) >= 0.998).all()
 
 
 @pytest.fixture(scope="module")
