@@ -268,3 +268,27 @@ def test_the_index_names_the_priors_a_forecast_was_given():
         "; priors given (revision_rel off, wander_sd 0.3, outstanding_sd 0.3); the model's scales"
         in how_made(shared)
     )
+
+
+def test_the_releases_table_shows_a_published_total_and_a_projection():
+    """From 14 Nov LA County published only a total: the table must show it, not a blank."""
+    import dataclasses
+
+    import numpy as np
+
+    from racecast.site.pages import releases_table
+
+    ballot = racecast.read_ballot(racecast.example_path("la_county_2022"))
+    at = {int(r): i for i, r in enumerate(ballot.release_ids)}
+    html = releases_table(ballot.as_of(9), dt.UTC, [9])
+    row9 = next(r for r in html.split("<tr>") if r.startswith('<th scope="row">9</th>'))
+    assert "<td>total 175,050</td>" in row9  # release 9 published a total and no split
+    expected = np.full(len(ballot.release_ids), np.nan)
+    expected[at[1]] = 2_500_000
+    projected = dataclasses.replace(ballot, expected_total=expected)
+    row1 = next(
+        r
+        for r in releases_table(projected, dt.UTC, [1]).split("<tr>")
+        if r.startswith('<th scope="row">1</th>')
+    )
+    assert "projected final 2,500,000" in row1

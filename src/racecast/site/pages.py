@@ -232,14 +232,18 @@ def how_made(fc: BallotForecast) -> str:
     )
 
 
-def _outstanding_cell(row: pd.Series, types: list[str]) -> str:
-    parts = [f"{t} {fmt_count(row[t])}" for t in types if np.isfinite(row[t])]
+def _outstanding_cell(ballot: Ballot, i: int) -> str:
+    """Release ``i``'s outstanding estimates as published: by type, a total, a projection."""
+    row = ballot.outstanding.iloc[i]
+    parts = [f"{t} {fmt_count(row[t])}" for t in ballot.outstanding.columns if np.isfinite(row[t])]
+    for label, values in (("total", ballot.outstanding_total), ("projected final", ballot.expected_total)):
+        if np.isfinite(values[i]):
+            parts.append(f"{label} {fmt_count(values[i])}")
     return ", ".join(parts)
 
 
 def releases_table(ballot: Ballot, tz: dt.tzinfo, forecast_releases: list[int]) -> str:
     """The jurisdiction's releases so far, with the forecast ones marked."""
-    types = [str(t) for t in ballot.outstanding.columns]
     rows = []
     for i, rid in enumerate(ballot.release_ids):
         mark = "yes" if int(rid) in forecast_releases else ""
@@ -247,15 +251,16 @@ def releases_table(ballot: Ballot, tz: dt.tzinfo, forecast_releases: list[int]) 
             f'<tr><th scope="row">{int(rid)}</th><td>{e(local_time(ballot.released_at.iloc[i], tz))}</td>'
             f"<td>{e(ballot.release_batch_types[i])}</td>"
             f'<td class="num">{fmt_count(ballot.ballots_counted[i])}</td>'
-            f"<td>{e(_outstanding_cell(ballot.outstanding.iloc[i], types))}</td><td>{mark}</td></tr>"
+            f"<td>{e(_outstanding_cell(ballot, i))}</td><td>{mark}</td></tr>"
         )
     return f"""<h2 id="releases">Releases</h2>
 <div class="scroll" tabindex="0" role="region" aria-labelledby="releases-caption">
 <table class="data">
 <caption id="releases-caption">The jurisdiction's releases: ballots counted and outstanding as
-published.</caption>
+published (by type, or a total without a split; "projected final" is a projection of the final
+ballots, used only when nothing is published).</caption>
 <thead><tr><th scope="col">Release</th><th scope="col">Published</th><th scope="col">Batch type</th>
-<th scope="col">Ballots counted</th><th scope="col">Outstanding ballots by type</th>
+<th scope="col">Ballots counted</th><th scope="col">Outstanding ballots</th>
 <th scope="col">Forecast</th></tr></thead>
 <tbody>
 {chr(10).join(rows)}
