@@ -8,10 +8,10 @@ election's total).  This replays the whole LA County 2022 ballot (430 contests, 
 county's final ballots given before the first release: the certified number of ballots
 times 0.85, 1.0 or 1.15 (a projection 15% low, exact, 15% high).  Each is scored like
 ``benchmarks/calibration_real.py`` scores the published estimates (fast engine, 2,000 draws,
-seed 2020), once with racecast's rule (the projection's error is a *total's*: carried over
-to what is left in absolute terms) and once as if the projection's remainder had been
-published (its error relative to what is left, as for a registrar's estimate), which is
-the choice the rule has to beat.
+seed 2020), with racecast's rule (what is left is the projected total less what was
+counted, given that the total is at least what was counted: ``racecast._projection``) and
+with the two simpler rules it has to beat, which take ``max(E - C, 0)`` as what is left,
+its error either carried over from the total or as if it had been published.
 
 Run from the repository root (racecast importable, e.g. with ``PYTHONPATH=src``)::
 
@@ -55,16 +55,36 @@ def projected_ballot(ballot: racecast.Ballot, factor: float) -> racecast.Ballot:
     )
 
 
-def _as_if_published(count: racecast.Count) -> Any:
-    """The projection's remainder taken as a published estimate: no carried-over error."""
-    got = _PROJECTED(count)
-    if got is None:
-        return None
-    rows, notes = got
-    return {t: (left, source, left) for t, (left, source, _) in rows.items()}, notes
+def _clipped(carry_error: bool) -> Any:
+    """The simpler rules the shipped one has to beat: what is left is ``max(E - C, 0)``.
+
+    With ``carry_error`` the projection's error is a total's, carried over to what is
+    left in absolute terms (as for a stale estimate); without it, the remainder is taken
+    as if it had been published (its error relative to what is left).  Either calls the
+    count complete once it reaches the projection.
+    """
+
+    def rule(count: racecast.Count, sd: float) -> Any:
+        got = _PROJECTED(count, sd)
+        if got is None:
+            return None
+        rows, notes, exact = got
+        out = {}
+        for t, (_, source, _) in rows.items():
+            expected, counted = exact[t]
+            left = max(expected - counted, 0.0)
+            out[t] = (left, source, expected if carry_error else left)
+        return out, notes, {}
+
+    return rule
 
 
 _PROJECTED = outstanding_rule._projected
+VARIANTS = {
+    "racecast's rule (the total given the count)": None,
+    "max(E - C, 0), the total's error carried over": _clipped(True),
+    "max(E - C, 0), as if published": _clipped(False),
+}
 
 
 def score(rows: pd.DataFrame) -> dict[str, Any]:
@@ -101,18 +121,19 @@ def main(argv: list[str] | None = None) -> int:
     results["published estimates"] = score(replay(ballot, args.processes))
     for factor in FACTORS:
         variant = projected_ballot(ballot, factor)
-        results[f"projection x{factor:g}, racecast's rule"] = score(replay(variant, args.processes))
-        outstanding_rule._projected = _as_if_published  # type: ignore[assignment]
-        try:  # in this process: the replacement must be seen by every forecast
-            results[f"projection x{factor:g}, as if published"] = score(replay(variant, 1))
-        finally:
-            outstanding_rule._projected = _PROJECTED  # type: ignore[assignment]
+        for label, rule in VARIANTS.items():
+            # forked workers inherit the replaced rule: it is set before the pool starts
+            outstanding_rule._projected = rule or _PROJECTED  # type: ignore[assignment]
+            try:
+                results[f"projection x{factor:g}, {label}"] = score(replay(variant, args.processes))
+            finally:
+                outstanding_rule._projected = _PROJECTED  # type: ignore[assignment]
         print(f"x{factor:g} done after {time.perf_counter() - start:.0f} s", flush=True)
     for name, r in results.items():
         for label, s in r.items():
             stages = " ".join(f"{v:.3f}" for v in s["stages"].values())
             print(
-                f"{name:38s} {label:12s} coverage {s['coverage']:.3f}  stages {stages}  "
+                f"{name:62s} {label:12s} coverage {s['coverage']:.3f}  stages {stages}  "
                 f"width {100 * s['width']:.2f} pts  wrong {s['wrong']:3d}  Brier {s['brier']:.4f}  "
                 f"({s['forecasts']} forecasts)"
             )

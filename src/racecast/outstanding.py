@@ -10,38 +10,29 @@ contest's votes with the ratio of votes to ballots counted so far
 read what is outstanding through [`resolve_outstanding`][racecast.outstanding.resolve_outstanding],
 so they cannot disagree.
 
-A total published without a split by type (``outstanding_total``) that is *fresher*
-than every split (reported at a later release than any ``outstanding_<type>``)
-replaces the split: what it says is left (less what was counted since, as for a
-stale estimate) is shared among the types in proportion to the latest split as
-published, or, with no split to follow, given to
-the batch type of the latest release (the ballots still to come are taken to be
-like those being counted).  A total reported at the same release as a split gives
-way to the split, which says more.  The reason is the LA County 2022 count: from
-Nov 14 the registrar published mostly totals, and the Nov 12 split less what was
-counted since left 66,000 ballots on Nov 18 when the county's own total said 175,050
-(docs/model.md).
+A total published without a split by type (``outstanding_total``) reported at a later
+release than every ``outstanding_<type>`` replaces the split: what it says is left (less
+what was counted since) is shared among the types as the latest split was published,
+or, with no split, given to the type of the latest release; a total as fresh as a split
+gives way to it (the LA County 2022 evidence is in docs/model.md).
 
-With nothing published at all, a projected final total (``expected_total``: the
-count's own column, or [`Count.with_expected_total`][racecast.Count.with_expected_total],
-e.g. registration times expected turnout) less everything counted so far is what is
-left, all of it the type of the latest release.  A projection is an estimate of the
-*total*, so its error is carried over to what is left in absolute terms, as for a
-stale estimate: the relative uncertainty of what is left grows as the count nears the
-projection.  Published estimates, however stale, win over a projection: they count
-ballots in hand.
+With nothing published at all, a projected final total (``expected_total``, or
+[`Count.with_expected_total`][racecast.Count.with_expected_total]) less everything
+counted is what is left, all of it the type of the latest release.  A projection is an
+estimate of the *total* (relative sd ``outstanding_sd``) and the total is at least what
+was counted, so what is left is drawn given that (``racecast._projection``): its
+relative uncertainty grows as the count nears the projection, and a count past it
+still has the projection's upper tail to come.  Published estimates, however stale,
+win over a projection: they count ballots in hand.
 
-Edges: no estimate at all (no projection and no ``remaining=``) is an input error,
+Edges: no estimate at all (no projection, no ``remaining=``) is an input error,
 because silently assuming the count is complete would call races early;
-``remaining={}`` says so explicitly.  A count that has reached its projection is
-taken as complete, with a warning that says how to give a new one.  An estimate
-reported before later releases of its own type is *stale*: what those releases
-counted of the type (in the estimate's unit: jurisdiction ballots when reported,
-else their votes at the votes-per-ballot ratio; contest votes for a count without
-``ballots_counted``) is subtracted, at most down to zero, the ``source`` column says
-so, ``published`` keeps the estimate as published (the simulation widens the
-uncertainty of what is left accordingly, `racecast.simulate.RemainingSpec`) and the
-returned notes say so (the caller warns).
+``remaining={}`` says so explicitly.  An estimate reported before later releases of
+its own type is *stale*: what those releases counted of the type (in the estimate's
+unit: jurisdiction ballots when reported, else their votes at the votes-per-ballot
+ratio) is subtracted, at most down to zero; ``source`` and the returned notes say so
+(the caller warns), and ``published`` keeps the estimate as published (the simulation
+widens the uncertainty of what is left, `racecast.simulate.RemainingSpec`).
 """
 
 from __future__ import annotations
@@ -54,8 +45,10 @@ import numpy as np
 import pandas as pd
 
 from ._format import MAX_NUMBER, TYPE_RE, snake
+from ._projection import mean_left
 from .count import Count
 from .errors import ForecastInputError
+from .settings import DEFAULT_OUTSTANDING_SD
 
 __all__ = ["Outstanding", "check_remaining", "resolve_outstanding", "votes_per_ballot"]
 
@@ -78,17 +71,20 @@ class Outstanding:
         are already contest votes).
     stale : tuple of str
         One message per stale estimate (reported before later releases of its type),
-        and one for a projection the count has reached.
+        and one for a projection the count has passed.
     published : dict
-        Amount by type as published, for the stale estimates and projections only
-        (``amount`` is what is left of it after subtracting what was counted since;
-        for a projection, the projected total).
+        Amount by type as published, for the stale estimates only (``amount`` is what
+        is left of it after subtracting what was counted since).
+    projected : dict
+        ``{type: (expected total, counted)}`` for an amount projected from an expected
+        total (its ``amount`` is the mean of what the projection leaves).
     """
 
     table: pd.DataFrame
     votes_per_ballot: float
     stale: tuple[str, ...] = ()
     published: dict[str, float] = field(default_factory=dict)
+    projected: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def amounts(self) -> dict[str, float]:
@@ -238,12 +234,13 @@ def _fresher_total(count: Count) -> tuple[_Rows, list[str]] | None:
     return out, [_stale_message(count, None, rel, later, since)] if later else []
 
 
-def _projected(count: Count) -> tuple[_Rows, list[str]] | None:
-    """The rows from the latest ``expected_total`` less everything counted, or ``None`` when none is given.
+def _projected(count: Count, sd: float) -> tuple[_Rows, list[str], dict[str, tuple[float, float]]] | None:
+    """The rows from the latest ``expected_total``, or ``None`` when none is given.
 
-    All of what is left goes to the batch type of the latest release (as for a total
-    with no split), and the projection is the amount "published": its error is carried
-    over to what is left in absolute terms, as for a stale estimate.
+    What is left is the projected total less everything counted, given that the total
+    is at least what was counted (``racecast._projection``), all of it the type of the
+    latest release (as for a total with no split); the third item is ``{type:
+    (expected total, counted)}`` for the simulation to draw it exactly.
     """
     reported = np.flatnonzero(np.isfinite(count.expected_total))
     if not reported.size:
@@ -256,23 +253,28 @@ def _projected(count: Count) -> tuple[_Rows, list[str]] | None:
     counted = (float(count.ballots_counted[first - 1]) if first else 0.0) + _counted_since(
         count, [int(r) for r in count.release_ids[first:]]
     )
-    left = max(expected - counted, 0.0)
+    left = mean_left(expected, counted, sd)
     t = count.release_batch_types[-1]
     source = (
         f"projected: expected total {expected:,.0f} (release {int(count.release_ids[i])}) "
         f"less {counted:,.0f} counted; all of it the type of the latest release"
     )
     notes = []
-    if left <= 0:
+    if counted >= expected:
         notes.append(
-            f"{count.name}: the {counted:,.0f} {count.outstanding_unit} counted have reached the expected "
-            f"total of {expected:,.0f}, so the projection leaves nothing to count and the count is "
-            "treated as complete. Give a new expected_total, or remaining={...} by type."
+            f"{count.name}: the {counted:,.0f} {count.outstanding_unit} counted have passed the expected "
+            f"total of {expected:,.0f}, so the projection was low; what is left is taken from its upper "
+            f"tail ({left:,.0f} on average). Give a new expected_total, or remaining={{...}} by type."
         )
-    return {t: (left, source, expected)}, notes
+    return {t: (left, source, left)}, notes, {t: (expected, counted)}
 
 
-def resolve_outstanding(count: Count, remaining: Mapping[str, float] | None = None) -> Outstanding:
+def resolve_outstanding(
+    count: Count,
+    remaining: Mapping[str, float] | None = None,
+    *,
+    outstanding_sd: float = DEFAULT_OUTSTANDING_SD,
+) -> Outstanding:
     """The outstanding amount of each batch type: latest reported, then ``remaining`` overrides.
 
     Parameters
@@ -283,6 +285,9 @@ def resolve_outstanding(count: Count, remaining: Mapping[str, float] | None = No
         Outstanding amount by batch type in the count's unit
         ([`Count.outstanding_unit`][racecast.Count.outstanding_unit]), overriding the
         reported estimates; ``{}`` with no outstanding columns means the count is complete.
+    outstanding_sd
+        Relative sd of a projected total (``expected_total``): what a projection
+        leaves depends on how far off it may be.
 
     Returns
     -------
@@ -304,6 +309,7 @@ def resolve_outstanding(count: Count, remaining: Mapping[str, float] | None = No
     376130
     """
     rows, stale = _split_rows(count, remaining or {})
+    exact: dict[str, tuple[float, float]] = {}
     if remaining is None:
         total = _fresher_total(count)
         if total is not None:
@@ -312,7 +318,7 @@ def resolve_outstanding(count: Count, remaining: Mapping[str, float] | None = No
         val = _override(t, amount)
         rows[str(t)] = (val, "override", val)
     if not rows and remaining is None:
-        projected = _projected(count)
+        projected = _projected(count, outstanding_sd)
         if projected is None:
             raise ForecastInputError(
                 f"{count.name}: nothing says how many ballots are still to be counted. Add "
@@ -320,7 +326,7 @@ def resolve_outstanding(count: Count, remaining: Mapping[str, float] | None = No
                 "expected_total, or pass remaining={'late_mail': 331000} to forecast(); pass remaining={} "
                 "if the count is complete."
             )
-        rows, stale = projected
+        rows, stale, exact = projected
     names = list(rows)
     amounts = np.array([rows[t][0] for t in names], dtype=float)
     counted = set(count.counted_types)
@@ -335,7 +341,9 @@ def resolve_outstanding(count: Count, remaining: Mapping[str, float] | None = No
     )
     ratio = votes_per_ballot(count) if amounts.sum() > 0 else 1.0
     published = {t: rows[t][2] for t in names if rows[t][2] > rows[t][0]}
-    return Outstanding(table=table, votes_per_ballot=ratio, stale=tuple(stale), published=published)
+    return Outstanding(
+        table=table, votes_per_ballot=ratio, stale=tuple(stale), published=published, projected=exact
+    )
 
 
 def check_remaining(count: Count, remaining: Mapping[str, float] | None) -> None:

@@ -140,13 +140,19 @@ def forecast(
     )  # fmt: skip
     check_remaining(count, remaining)
     count, pooled = _pool(count, opts)
-    out = resolve_outstanding(count, remaining)
+    out = resolve_outstanding(count, remaining, outstanding_sd=opts.outstanding_sd)
     notes = _announce(count, out, opts.prior)
     types = out.model_types(count)
     data = _model_data(count, types, out, opts, pooled)
     rng = np.random.default_rng(opts.seed)
     post, sampler_notes = _fit(data, opts, rng, count.name)
-    spec = RemainingSpec(out.amounts, count.outstanding_unit, opts.outstanding_sd, published=out.published)
+    spec = RemainingSpec(
+        out.amounts,
+        count.outstanding_unit,
+        opts.outstanding_sd,
+        published=out.published,
+        projected=out.projected,
+    )
     final, added = simulate_final(count.votes[-1], data, post, spec, rng)
     result = opts.rule.evaluate(final, count.candidates, rng, called=opts.called or None)
     fc = Forecast(

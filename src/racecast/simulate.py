@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._projection import draw_left
 from .model import UNTYPED_BATCH_TYPES, ModelData, Posterior, Priors
 from .wander import wander_shift
 
@@ -81,13 +82,17 @@ class RemainingSpec:
     [`resolve_outstanding`][racecast.outstanding.resolve_outstanding]): the error of
     the published estimate is carried over in absolute terms, so the relative sd of
     what is left grows by ``published / amount`` (at most to
-    [`MAX_STALE_SD`][racecast.simulate.MAX_STALE_SD]).
+    [`MAX_STALE_SD`][racecast.simulate.MAX_STALE_SD]).  ``projected`` holds ``(expected
+    total, counted)`` for an amount projected from an expected total: what is left is
+    then drawn exactly, as the projected total less what was counted given that it is
+    more (``racecast._projection``), with relative sd ``outstanding_sd`` on the total.
     """
 
     amount: dict[str, float]
     unit: str  # "ballots" or "votes"
     outstanding_sd: float
     published: dict[str, float] = field(default_factory=dict)
+    projected: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 def _typical_batch_votes(data: ModelData, t: int) -> float:
@@ -125,6 +130,9 @@ def outstanding_factor(
     """
     rel = spec.outstanding_sd
     amount = float(spec.amount.get(name, 0.0))
+    if name in spec.projected and amount > 0:
+        expected, counted = spec.projected[name]
+        return draw_left(expected, counted, rel, size, rng) / amount
     published = float(spec.published.get(name, amount))
     if amount > 0 and published > amount:
         rel = max(rel, min(rel * published / amount, MAX_STALE_SD))
