@@ -138,3 +138,26 @@ def test_a_forecast_with_every_simulation_term_on_records_them_and_reproduces_fr
     assert np.array_equal(fc.final_draws, again.final_draws)
     plain = quiet_forecast(la_count[:4], seed=3, draws=400)
     assert not np.array_equal(fc.final_draws, plain.final_draws)
+
+
+@pytest.mark.parametrize(
+    "column",
+    ["outstanding_total", "expected_total"],
+)
+def test_a_saved_forecast_keeps_the_totals_it_was_made_from_and_rebuilds_from_its_count(tmp_path, column):
+    """A published total or a projection changes the forecast: the file keeps it, the fingerprint sees it."""
+    text = (
+        f"batch_type,Ann,Bob,ballots_counted,{column}\n"
+        "early_mail,600,400,1000,\nlate_mail,900,1100,2000,{}\n"
+    )
+    count, other = csv_count(text.format(3000)), csv_count(text.format(5000))
+    assert count_fingerprint(count) != count_fingerprint(other)
+    fc = racecast.forecast(count, seed=3, draws=400)
+    path = tmp_path / "forecast.nc"
+    fc.to_netcdf(path)
+    back = racecast.read_forecast(path)
+    np.testing.assert_array_equal(getattr(back.count, column), getattr(count, column))
+    assert count_fingerprint(back.count) == fc.settings["count_fingerprint"]
+    again = racecast.forecast(back.count, seed=back.settings["seed"], draws=400)
+    assert np.array_equal(again.final_draws, fc.final_draws)
+    pd.testing.assert_frame_equal(back.remaining, fc.remaining)

@@ -234,8 +234,8 @@ class Count:
 
         For counts whose publisher says nothing of what is outstanding (a Clarity
         feed, say): the projection (registration times expected turnout, or a past
-        comparable election's total) less what has been counted is what is left,
-        with a wider uncertainty than a published estimate (see ``docs/model.md``).
+        comparable election's total) less what has been counted is what is left, with
+        the uncertainty of a total, relative sd ``outstanding_sd`` (see ``docs/model.md``).
 
         Parameters
         ----------

@@ -96,6 +96,8 @@ def _count_dataset(count: Count) -> Any:
         "released_at": (("release",), np.array(released, dtype=object)),
         "ballots_counted": (("release",), np.asarray(count.ballots_counted, dtype=float)),
         "outstanding": (("release", "outstanding_type"), count.outstanding.to_numpy(dtype=float)),
+        "outstanding_total": (("release",), np.asarray(count.outstanding_total, dtype=float)),
+        "expected_total": (("release",), np.asarray(count.expected_total, dtype=float)),
     }
     for col in count.text.columns:
         values = [
@@ -175,6 +177,12 @@ def _read_count(ds: Any, name: str) -> Count:
         ),
         text=text,
         name=name,
+        # files written before these were saved lack them (they were then never reported)
+        **{
+            col: np.asarray(ds[col].values, dtype=float)
+            for col in ("outstanding_total", "expected_total")
+            if col in ds.data_vars
+        },
     )
 
 

@@ -39,7 +39,7 @@ def versions() -> dict[str, str | None]:
 
 
 def count_fingerprint(count: Count) -> str:
-    """SHA-256 of what a count says (candidates, releases, types, votes, ballots, outstanding).
+    """SHA-256 of what a count says (candidates, releases, types, votes, ballots, outstanding, totals).
 
     Two counts with the same fingerprint give the same forecast with the same
     settings; the count's name and its free-text ``source``/``note`` columns are not
@@ -61,4 +61,8 @@ def count_fingerprint(count: Count) -> str:
     for array in (count.votes, count.release_ids, count.ballots_counted, count.outstanding.to_numpy(float)):
         h.update(np.ascontiguousarray(array).astype(np.float64).tobytes())
     h.update(repr([str(t) for t in count.released_at]).encode())
+    for name in ("outstanding_total", "expected_total"):  # only when given: older fingerprints hold
+        values = np.asarray(getattr(count, name), dtype=np.float64)
+        if np.isfinite(values).any():
+            h.update(name.encode() + np.nan_to_num(values, nan=-1.0).tobytes())
     return h.hexdigest()
