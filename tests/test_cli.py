@@ -484,3 +484,19 @@ def test_example_mistakes_are_usage_errors(args, says):
     result = run("forecast", *args)
     assert result.exit_code == 2
     assert says in " ".join(result.output.split())
+
+
+def test_forecast_takes_a_projection_of_the_final_total_when_the_file_publishes_none(tmp_path):
+    p = write(tmp_path, "release,batch_type,A,B\n1,early_mail,600,400\n2,vote_center,900,800\n")
+    result = fast(p, "--format", "json")
+    assert result.exit_code == EXIT_BAD_INPUT
+    assert "expected_total" in result.stderr
+    result = fast(p, "--expected-total", "3000", "--format", "json")
+    assert result.exit_code == 0, result.output
+    (rem,) = json.loads(result.stdout)["remaining"]
+    assert rem["batch_type"] == "vote_center"
+    assert rem["source"].startswith("projected: expected total 3,000")
+    assert rem["amount"] == pytest.approx(1300, rel=1e-3)
+    bad = fast(p, "--expected-total", "-5")
+    assert bad.exit_code == EXIT_BAD_INPUT
+    assert "--expected-total" in bad.stderr

@@ -33,6 +33,7 @@ __all__ = [
     "FormatOption",
     "IntervalOption",
     "PriorsOption",
+    "ExpectedTotalOption",
     "RemainingOption",
     "SeedOption",
     "as_of",
@@ -111,6 +112,17 @@ RemainingOption = Annotated[
         metavar="TYPE=N",
         help="Outstanding ballots of a batch type (repeat for several types); overrides the file's "
         "outstanding_<type> columns.",
+        show_default=False,
+    ),
+]
+
+ExpectedTotalOption = Annotated[
+    float | None,
+    typer.Option(
+        "--expected-total",
+        metavar="N",
+        help="A projection of the final total (ballots when the file has ballots_counted, else votes), "
+        "e.g. registration x expected turnout; used only when the file publishes no outstanding estimate.",
         show_default=False,
     ),
 ]

@@ -16,6 +16,7 @@ import typer
 from rich.table import Table
 
 from .. import report
+from ..errors import ForecastInputError
 from ..io import read_count
 from ..pipeline import forecast
 from ..result import Forecast
@@ -27,6 +28,7 @@ from ._options import (
     DrawsOption,
     EngineOption,
     ExampleOption,
+    ExpectedTotalOption,
     FormatOption,
     IntervalOption,
     PriorsOption,
@@ -113,6 +115,7 @@ def forecast_command(
     ctx: typer.Context,
     file: CountFile = None,
     remaining: RemainingOption = None,
+    expected_total: ExpectedTotalOption = None,
     rule: _RuleOption = "plurality",
     seats: _SeatsOption = None,
     called: _CalledOption = None,
@@ -131,6 +134,11 @@ def forecast_command(
     with reporting(ctx):
         full = read_count(path)
         count = as_of(full, as_of_release)
+        if expected_total is not None:
+            try:
+                count = count.with_expected_total(expected_total)
+            except ValueError as exc:
+                raise ForecastInputError(f"--expected-total: {exc}") from None
         rem = parse_remaining(remaining)
         err = stderr_console()
         busy = (
