@@ -1,4 +1,4 @@
-"""A projected final total in place of published estimates, on the real LA County 2022 ballot.
+"""A projected final total in place of published estimates, on real counts.
 
 Many feeds (Clarity's among them) publish nothing of what is outstanding; a newsroom then
 has only a projection of the final total (registration times expected turnout, a past
@@ -6,7 +6,9 @@ election's total).  This replays the whole LA County 2022 ballot (430 contests, 
 ``../shared/data/la_county_2022``, read in place) with every published estimate removed
 (``outstanding_<type>`` and ``outstanding_total``) and, instead, a projection of the
 county's final ballots given before the first release: the certified number of ballots
-times 0.85, 1.0 or 1.15 (a projection 15% low, exact, 15% high).  Each is scored like
+times 0.85, 1.0 or 1.15 (a projection 15% low, exact, 15% high); and the same for the NYT
+2020 feed's six states (``../shared/data/nyt2020``, third-party, read in place), its
+``votes_remaining`` removed and each state's final votes projected.  Each is scored like
 ``benchmarks/calibration_real.py`` scores the published estimates (fast engine, 2,000 draws,
 seed 2020), with racecast's rule (what is left is the projected total less what was
 counted, given that the total is at least what was counted: ``racecast._projection``) and
@@ -40,19 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
 SEED = 2020
 FACTORS = (0.85, 1.0, 1.15)
-
-
-def projected_ballot(ballot: racecast.Ballot, factor: float) -> racecast.Ballot:
-    """The ballot with nothing published of what is outstanding and a projection at release 1."""
-    n = len(ballot.release_ids)
-    expected = np.full(n, np.nan)
-    expected[0] = factor * float(np.nanmax(ballot.ballots_counted))
-    return dataclasses.replace(
-        ballot,
-        outstanding=ballot.outstanding.iloc[:, :0],
-        outstanding_total=np.full(n, np.nan),
-        expected_total=expected,
-    )
+STATES = ("Alaska", "Arizona", "Georgia", "Nevada", "North Carolina", "Pennsylvania")
 
 
 def _clipped(carry_error: bool) -> Any:
@@ -104,10 +94,47 @@ def score(rows: pd.DataFrame) -> dict[str, Any]:
     return out
 
 
-def replay(ballot: racecast.Ballot, processes: int) -> pd.DataFrame:
+def replay_la(factor: float | None, processes: int) -> pd.DataFrame:
+    """Every contest of the LA County 2022 ballot, with its estimates or a projection ``factor`` x final."""
+    ballot = racecast.read_ballot(SHARED / "la_county_2022")
+    if factor is not None:
+        n = len(ballot.release_ids)
+        expected = np.full(n, np.nan)
+        expected[0] = factor * float(np.nanmax(ballot.ballots_counted))
+        ballot = dataclasses.replace(
+            ballot,
+            outstanding=ballot.outstanding.iloc[:, :0],
+            outstanding_total=np.full(n, np.nan),
+            expected_total=expected,
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return replay_ballot(ballot, seed=SEED, engine="fast", processes=processes).rows
+
+
+def replay_nyt(factor: float | None, processes: int) -> pd.DataFrame:
+    """The NYT 2020 feed's six states, with its ``votes_remaining`` or a projection ``factor`` x final."""
+    frames = []
+    for state in STATES:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            count = racecast.read_nyt2020(SHARED / "nyt2020" / "battleground-state-changes.csv", state=state)
+            if factor is not None:
+                n = len(count)
+                expected = np.full(n, np.nan)
+                expected[0] = factor * float(count.votes[-1].sum())
+                count = dataclasses.replace(
+                    count,
+                    outstanding=count.outstanding.iloc[:, :0],
+                    outstanding_total=np.full(n, np.nan),
+                    expected_total=expected,
+                )
+            rp = racecast.replay(count, seed=SEED, progress=False, engine="fast")
+        frames.append(cal.calibration_rows(rp, contest=state))
+    return pd.concat(frames, ignore_index=True)
+
+
+DATASETS = {"LA County 2022 ballot": replay_la, "NYT 2020, six states": replay_nyt}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,28 +142,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "projection_results.json")
     args = parser.parse_args(argv)
-    ballot = racecast.read_ballot(SHARED / "la_county_2022")
-    results: dict[str, Any] = {}
+    results: dict[str, dict[str, Any]] = {}
     start = time.perf_counter()
-    results["published estimates"] = score(replay(ballot, args.processes))
-    for factor in FACTORS:
-        variant = projected_ballot(ballot, factor)
-        for label, rule in VARIANTS.items():
-            # forked workers inherit the replaced rule: it is set before the pool starts
-            outstanding_rule._projected = rule or _PROJECTED  # type: ignore[assignment]
-            try:
-                results[f"projection x{factor:g}, {label}"] = score(replay(variant, args.processes))
-            finally:
-                outstanding_rule._projected = _PROJECTED  # type: ignore[assignment]
-        print(f"x{factor:g} done after {time.perf_counter() - start:.0f} s", flush=True)
-    for name, r in results.items():
-        for label, s in r.items():
-            stages = " ".join(f"{v:.3f}" for v in s["stages"].values())
-            print(
-                f"{name:62s} {label:12s} coverage {s['coverage']:.3f}  stages {stages}  "
-                f"width {100 * s['width']:.2f} pts  wrong {s['wrong']:3d}  Brier {s['brier']:.4f}  "
-                f"({s['forecasts']} forecasts)"
-            )
+    for dataset, run in DATASETS.items():
+        results[dataset] = {"published estimates": score(run(None, args.processes))}
+        for factor in FACTORS:
+            for label, rule in VARIANTS.items():
+                # forked workers inherit the replaced rule: it is set before the pool starts
+                outstanding_rule._projected = rule or _PROJECTED  # type: ignore[assignment]
+                try:
+                    results[dataset][f"projection x{factor:g}, {label}"] = score(run(factor, args.processes))
+                finally:
+                    outstanding_rule._projected = _PROJECTED  # type: ignore[assignment]
+            print(f"{dataset} x{factor:g} done after {time.perf_counter() - start:.0f} s", flush=True)
+    for dataset, by_variant in results.items():
+        print(f"\n{dataset}")
+        for name, r in by_variant.items():
+            for label, s in r.items():
+                stages = " ".join(f"{v:.3f}" for v in s["stages"].values())
+                print(
+                    f"{name:62s} {label:12s} coverage {s['coverage']:.3f}  stages {stages}  "
+                    f"width {100 * s['width']:.2f} pts  wrong {s['wrong']:3d}  Brier {s['brier']:.4f}  "
+                    f"({s['forecasts']} forecasts)"
+                )
     args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     return 0
 
