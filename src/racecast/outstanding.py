@@ -48,9 +48,12 @@ from ._format import MAX_NUMBER, TYPE_RE, snake
 from ._projection import mean_left
 from .count import Count
 from .errors import ForecastInputError
-from .settings import DEFAULT_OUTSTANDING_SD
 
 __all__ = ["Outstanding", "check_remaining", "resolve_outstanding", "votes_per_ballot"]
+
+DEFAULT_OUTSTANDING_SD = 0.15
+"""Relative sd of outstanding estimates and projected totals (learned at 0.15, ``docs/model.md``;
+LA 2022's Nov 9 estimate was ~14% low); public as ``racecast.settings.DEFAULT_OUTSTANDING_SD``."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -235,12 +238,10 @@ def _fresher_total(count: Count) -> tuple[_Rows, list[str]] | None:
 
 
 def _projected(count: Count, sd: float) -> tuple[_Rows, list[str], dict[str, tuple[float, float]]] | None:
-    """The rows from the latest ``expected_total``, or ``None`` when none is given.
+    """The rows from the latest ``expected_total`` (``None`` without one), and ``{type: (E, C)}``.
 
-    What is left is the projected total less everything counted, given that the total
-    is at least what was counted (``racecast._projection``), all of it the type of the
-    latest release (as for a total with no split); the third item is ``{type:
-    (expected total, counted)}`` for the simulation to draw it exactly.
+    What is left is the projection ``E`` less everything counted ``C``, given that the
+    total is at least ``C`` (``racecast._projection``), all of it the latest release's type.
     """
     reported = np.flatnonzero(np.isfinite(count.expected_total))
     if not reported.size:

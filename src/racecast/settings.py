@@ -28,6 +28,7 @@ import numpy as np
 
 from .errors import ForecastInputError
 from .model import Priors
+from .outstanding import DEFAULT_OUTSTANDING_SD
 from .prior import Prior
 from .rules import Rule, resolve_rule
 
@@ -52,9 +53,6 @@ DEFAULT_DRAWS = 2000
 """Posterior draws, each simulated into one final count."""
 DEFAULT_INTERVAL = 0.9
 """Probability mass of the reported intervals."""
-DEFAULT_OUTSTANDING_SD = 0.15
-"""Relative sd of outstanding-ballot estimates: registrars' estimates are routinely
-10-20% off (LA 2022's Nov 9 estimate was ~14% low)."""
 DEFAULT_SHARED_SCALES = False
 """Whether [`forecast_ballot`][racecast.forecast_ballot] learns the model's scales across
 its contests ([`share_scales`][racecast.share_scales]); see ``docs/calibration.md`` for
