@@ -6,6 +6,7 @@ The real fixture is the clarify project's Arkansas 2014 general election file
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 import racecast
 from racecast.errors import CorrectionWarning, CountFormatError, FeedWarning
 from racecast.io import read_clarity, read_clarity_ballot
+from racecast.outstanding import resolve_outstanding
 
 pytest.importorskip("clarify")
 
@@ -325,3 +327,24 @@ def test_ballot_needs_unique_contest_names_and_a_snapshot(tmp_path):
     assert (exc.value.source, exc.value.column) == (str(p), "Mayor")
     with pytest.raises(CountFormatError, match=r"at least one detail\.xml"):
         read_clarity_ballot([])
+
+
+def test_a_ballot_with_nothing_published_is_forecast_from_a_projection_of_its_ballots():
+    """Clarity publishes nothing of what is outstanding: a projection of the final ballots stands in."""
+    ballot = read_clarity_ballot(FIXTURES)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", racecast.RacecastWarning)
+        bare = racecast.forecast_ballot(ballot, seed=1, engine="fast", progress=False, processes=1)
+        projected = racecast.forecast_ballot(
+            ballot.with_expected_total(2800), seed=1, engine="fast", progress=False, processes=1
+        )
+    assert (bare.contests["status"] == "error").all()  # nothing says what is left: refused, not guessed
+    assert bare.contests["message"].str.contains("expected_total").all()
+    assert not (projected.contests["status"] == "error").any()
+    mayor = resolve_outstanding(ballot.with_expected_total(2800).contest("Mayor"))
+    assert mayor.table["source"].str.startswith("projected: expected total 2,800").all()
+    assert mayor.projected == {"provisional": (2800.0, 2300.0)}  # the last ballotsCast: 2,300
+    assert np.isnan(ballot.expected_total).all()  # the ballot itself is unchanged
+    no_ballots = dataclasses.replace(ballot, ballots_counted=np.full(len(ballot.release_ids), np.nan))
+    with pytest.raises(ValueError, match="ballots_counted"):
+        no_ballots.with_expected_total(2800)

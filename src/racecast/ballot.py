@@ -20,6 +20,7 @@ A contest with no more candidates than winners is *uncontested*.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ import pandas as pd
 
 from ._format import OUTSTANDING_PREFIX
 from ._html import html_summary
-from .count import Count
+from .count import Count, expected_at_last
 from .rules import Majority, Plurality, Rule, Seats, Threshold, TopTwo
 
 __all__ = ["Ballot", "infer_rule"]
@@ -231,6 +232,26 @@ class Ballot:
             parties=self.parties,
             expected_total=self.expected_total[:n],
         )
+
+    def with_expected_total(self, total: float) -> Ballot:
+        """The ballot with a projection of the jurisdiction's final ballots at its last release.
+
+        What [`Count.with_expected_total`][racecast.Count.with_expected_total] does for one
+        count, for every contest at once (a Clarity feed publishes nothing of what is
+        outstanding): each contest's share of the ballots is learnt from ``ballots_counted``.
+
+        Raises
+        ------
+        ValueError
+            When ``total`` is not a finite non-negative number, or the ballot never
+            reports ``ballots_counted``.
+        """
+        if not np.isfinite(self.ballots_counted).any():
+            raise ValueError(
+                f"{self.name} never reports ballots_counted, so a projection of its ballots cannot be "
+                "shared among its contests; give each contest's count its own expected total in votes"
+            )
+        return dataclasses.replace(self, expected_total=expected_at_last(self.expected_total, total))
 
     def as_of(self, release: int) -> Ballot:
         """The ballot as it stood after the release numbered ``release`` (its ``release`` column)."""

@@ -29,6 +29,16 @@ from ._tidy import fields_from_frame
 __all__ = ["MAX_NUMBER", "OUTSTANDING_PREFIX", "RESERVED_COLUMNS", "Count"]
 
 
+def expected_at_last(expected: np.ndarray, total: float) -> np.ndarray:
+    """A copy of the per-release ``expected`` with ``total`` at the last release, checked."""
+    value = float(total)
+    if not np.isfinite(value) or value < 0 or value > MAX_NUMBER:
+        raise ValueError(f"expected total must be a finite number from 0 to {MAX_NUMBER:,}, got {total!r}")
+    out = np.array(expected, dtype=float)
+    out[-1] = value
+    return out
+
+
 @dataclass(frozen=True, eq=False)
 class Count:
     """A vote count as it stood after each of its releases.
@@ -248,14 +258,7 @@ class Count:
         ValueError
             When ``total`` is not a finite non-negative number.
         """
-        value = float(total)
-        if not np.isfinite(value) or value < 0 or value > MAX_NUMBER:
-            raise ValueError(
-                f"expected total must be a finite number from 0 to {MAX_NUMBER:,}, got {total!r}"
-            )
-        expected = self.expected_total.copy()
-        expected[-1] = value
-        return replace(self, expected_total=expected)
+        return replace(self, expected_total=expected_at_last(self.expected_total, total))
 
     @cached_property
     def _latest_outstanding(self) -> dict[str, tuple[float, int]]:
