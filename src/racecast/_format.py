@@ -14,6 +14,7 @@ import re
 import unicodedata
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 
 from .errors import CountFormatError, ForecastInputError
@@ -26,6 +27,7 @@ __all__ = [
     "RESERVED_COLUMNS",
     "TYPE_RE",
     "decimal_value",
+    "expected_at_last",
     "invisible",
     "parse_int",
     "parse_optional_number",
@@ -215,3 +217,13 @@ def resolve_timezone(tz: TimeZone) -> dt.tzinfo:
         raise ForecastInputError(
             f"unknown time zone {tz!r}; give an IANA name such as 'America/Los_Angeles'"
         ) from None
+
+
+def expected_at_last(expected: np.ndarray, total: float) -> np.ndarray:
+    """A copy of the per-release ``expected`` with ``total`` at the last release, checked."""
+    value = float(total)
+    if not np.isfinite(value) or value < 0 or value > MAX_NUMBER:
+        raise ValueError(f"expected total must be a finite number from 0 to {MAX_NUMBER:,}, got {total!r}")
+    out = np.array(expected, dtype=float)
+    out[-1] = value
+    return out

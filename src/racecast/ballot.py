@@ -29,9 +29,9 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from ._format import OUTSTANDING_PREFIX
+from ._format import OUTSTANDING_PREFIX, expected_at_last
 from ._html import html_summary
-from .count import Count, expected_at_last
+from .count import Count
 from .rules import Majority, Plurality, Rule, Seats, Threshold, TopTwo
 
 __all__ = ["Ballot", "infer_rule"]
@@ -239,6 +239,16 @@ class Ballot:
         What [`Count.with_expected_total`][racecast.Count.with_expected_total] does for one
         count, for every contest at once (a Clarity feed publishes nothing of what is
         outstanding): each contest's share of the ballots is learnt from ``ballots_counted``.
+
+        Parameters
+        ----------
+        total
+            Expected final ballots of the whole jurisdiction.
+
+        Returns
+        -------
+        Ballot
+            A copy with ``expected_total`` set at the last release.
 
         Raises
         ------

@@ -23,20 +23,17 @@ import pandas as pd
 
 from ._batches import release_batches
 from ._count_view import count_html
-from ._format import EXPECTED_TOTAL, MAX_NUMBER, OUTSTANDING_PREFIX, OUTSTANDING_TOTAL, RESERVED_COLUMNS
+from ._format import (
+    EXPECTED_TOTAL,
+    MAX_NUMBER,
+    OUTSTANDING_PREFIX,
+    OUTSTANDING_TOTAL,
+    RESERVED_COLUMNS,
+    expected_at_last,
+)
 from ._tidy import fields_from_frame
 
 __all__ = ["MAX_NUMBER", "OUTSTANDING_PREFIX", "RESERVED_COLUMNS", "Count"]
-
-
-def expected_at_last(expected: np.ndarray, total: float) -> np.ndarray:
-    """A copy of the per-release ``expected`` with ``total`` at the last release, checked."""
-    value = float(total)
-    if not np.isfinite(value) or value < 0 or value > MAX_NUMBER:
-        raise ValueError(f"expected total must be a finite number from 0 to {MAX_NUMBER:,}, got {total!r}")
-    out = np.array(expected, dtype=float)
-    out[-1] = value
-    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,9 +68,8 @@ class Count:
         (``nan`` where not reported; the ``outstanding_total`` column).  Used when it is
         fresher than every split ([`resolve_outstanding`][racecast.outstanding.resolve_outstanding]).
     expected_total : numpy.ndarray
-        A projection of the final total (jurisdiction ballots when ``ballots_counted``
-        is reported, else contest votes), one per release (``nan`` where not given;
-        the ``expected_total`` column): what is left when nothing is published
+        A projected final total (in [`outstanding_unit`][racecast.Count.outstanding_unit]), one
+        per release (``nan`` where not given): what is left when nothing is published
         ([`resolve_outstanding`][racecast.outstanding.resolve_outstanding]).
     name : str
         Where the count came from (a file name), used in messages.
@@ -253,10 +249,23 @@ class Count:
             Expected final total, in [`outstanding_unit`][racecast.Count.outstanding_unit]:
             jurisdiction ballots when ``ballots_counted`` is reported, else contest votes.
 
+        Returns
+        -------
+        Count
+            A copy with ``expected_total`` set at the last release (the count itself is unchanged).
+
         Raises
         ------
         ValueError
             When ``total`` is not a finite non-negative number.
+
+        Examples
+        --------
+        >>> import pandas as pd, racecast
+        >>> df = pd.DataFrame({"release": 1, "batch_type": "mail", "candidate": ["A", "B"], "votes": [6, 4]})
+        >>> fc = racecast.forecast(racecast.Count.from_frame(df).with_expected_total(25), seed=1)
+        >>> fc.remaining["amount"].round().tolist()  # 25 projected less 10 counted
+        [15.0]
         """
         return replace(self, expected_total=expected_at_last(self.expected_total, total))
 
