@@ -15,9 +15,10 @@ left is ``T - C`` given ``T > C``, a log-normal truncated below at ``C`` and shi
   it reaches a projection that was 15% low: on the LA County 2022 ballot that gave 25
   confident wrong calls (``benchmarks/projection_real.py``).
 
-``log_ndtr`` keeps the tail ratios accurate where ``C`` is many sds past ``E``; beyond
-``MAX_TAIL_SD`` sds the truncation point is held there (the projection is then off by a
-factor no count produces, and the warning says to give a new one).
+``log_ndtr`` keeps the tail ratios accurate where ``C`` is many sds past ``E``. Beyond
+``MAX_TAIL_SD`` sds (``C`` some 90 times ``E`` at sd 0.15, a factor no count produces)
+the truncation point is held there, which leaves nothing to count: the projection is
+spent, and the warning says to give a new one.
 """
 
 from __future__ import annotations
