@@ -28,7 +28,7 @@ import json
 import time
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -94,19 +94,27 @@ def score(rows: pd.DataFrame) -> dict[str, Any]:
     return out
 
 
+_Counted = TypeVar("_Counted", racecast.Count, racecast.Ballot)
+
+
+def projected(counted: _Counted, total: float) -> _Counted:
+    """A count or ballot with nothing published of what is left, and a projection ``total`` at release 1."""
+    n = len(counted.release_ids)
+    expected = np.full(n, np.nan)
+    expected[0] = total
+    return dataclasses.replace(
+        counted,
+        outstanding=counted.outstanding.iloc[:, :0],
+        outstanding_total=np.full(n, np.nan),
+        expected_total=expected,
+    )
+
+
 def replay_la(factor: float | None, processes: int) -> pd.DataFrame:
     """Every contest of the LA County 2022 ballot, with its estimates or a projection ``factor`` x final."""
     ballot = racecast.read_ballot(SHARED / "la_county_2022")
     if factor is not None:
-        n = len(ballot.release_ids)
-        expected = np.full(n, np.nan)
-        expected[0] = factor * float(np.nanmax(ballot.ballots_counted))
-        ballot = dataclasses.replace(
-            ballot,
-            outstanding=ballot.outstanding.iloc[:, :0],
-            outstanding_total=np.full(n, np.nan),
-            expected_total=expected,
-        )
+        ballot = projected(ballot, factor * float(np.nanmax(ballot.ballots_counted)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return replay_ballot(ballot, seed=SEED, engine="fast", processes=processes).rows
@@ -120,15 +128,7 @@ def replay_nyt(factor: float | None, processes: int) -> pd.DataFrame:
             warnings.simplefilter("ignore")
             count = racecast.read_nyt2020(SHARED / "nyt2020" / "battleground-state-changes.csv", state=state)
             if factor is not None:
-                n = len(count)
-                expected = np.full(n, np.nan)
-                expected[0] = factor * float(count.votes[-1].sum())
-                count = dataclasses.replace(
-                    count,
-                    outstanding=count.outstanding.iloc[:, :0],
-                    outstanding_total=np.full(n, np.nan),
-                    expected_total=expected,
-                )
+                count = projected(count, factor * float(count.votes[-1].sum()))
             rp = racecast.replay(count, seed=SEED, progress=False, engine="fast")
         frames.append(cal.calibration_rows(rp, contest=state))
     return pd.concat(frames, ignore_index=True)

@@ -7,6 +7,7 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
+from ._format import last_reported
 from ._html import html_summary
 
 
@@ -39,15 +40,6 @@ class _Viewed(Protocol):
     def corrections(self) -> list[int]: ...
 
 
-def _latest(values: np.ndarray, count: _Viewed) -> tuple[float, int] | None:
-    """The last reported value of a per-release column and its release, or ``None``."""
-    known = np.flatnonzero(np.isfinite(values))
-    if not known.size:
-        return None
-    i = int(known[-1])
-    return float(values[i]), int(count.release_ids[i])
-
-
 def count_status(count: _Viewed) -> dict[str, str]:
     """The one-line status of the notebook view: where the count stands and what is left."""
     at = count.released_at.iloc[-1]
@@ -56,9 +48,9 @@ def count_status(count: _Viewed) -> dict[str, str]:
     if len({r for _, r in latest.values()}) == 1:
         left += f" at release {next(iter(latest.values()))[1]}"
     for label, values in (("total", count.outstanding_total), ("expected final total", count.expected_total)):
-        got = _latest(values, count)
-        if got is not None:
-            left += f"; {label} {got[0]:,.0f} at release {got[1]}"
+        i = last_reported(values)
+        if i is not None:
+            left += f"; {label} {values[i]:,.0f} at release {count.release_ids[i]}"
     status = {
         "after release": f"{count.release_ids[-1]}" + ("" if pd.isna(at) else f" ({at:%Y-%m-%d %H:%M} UTC)"),
         "latest batch": count.release_batch_types[-1],

@@ -28,6 +28,7 @@ __all__ = [
     "TYPE_RE",
     "decimal_value",
     "expected_at_last",
+    "last_reported",
     "invisible",
     "parse_int",
     "parse_optional_number",
@@ -227,3 +228,9 @@ def expected_at_last(expected: np.ndarray, total: float) -> np.ndarray:
     out = np.array(expected, dtype=float)
     out[-1] = value
     return out
+
+
+def last_reported(values: np.ndarray) -> int | None:
+    """Index of the last non-blank (finite) value of a per-release column, or ``None`` when none is."""
+    known = np.flatnonzero(np.isfinite(values))
+    return int(known[-1]) if known.size else None

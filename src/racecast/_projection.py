@@ -26,15 +26,20 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-__all__ = ["MAX_TAIL_SD", "draw_left", "mean_left"]
+__all__ = ["MAX_TAIL_SD", "draw_left", "log_sd", "mean_left"]
 
 #: Truncation points further than this many sds into the upper tail are held there.
 MAX_TAIL_SD = 30.0
 
 
+def log_sd(sd: float) -> float:
+    """The sd ``s`` of the log of a mean-one log-normal of relative sd ``sd`` (its mean is ``-s^2 / 2``)."""
+    return float(np.sqrt(np.log1p(sd**2)))
+
+
 def _params(expected: float, counted: float, sd: float) -> tuple[float, float, float]:
     """``(mu, s, a)``: the log total's mean and sd, and where ``C`` lies in sds of it."""
-    s = float(np.sqrt(np.log1p(sd**2)))
+    s = log_sd(sd)
     mu = float(np.log(expected)) - 0.5 * s**2
     a = (float(np.log(counted)) - mu) / s
     return mu, s, min(a, MAX_TAIL_SD)
@@ -53,7 +58,7 @@ def mean_left(expected: float, counted: float, sd: float) -> float:
 def draw_left(expected: float, counted: float, sd: float, size: int, rng: np.random.Generator) -> np.ndarray:
     """``(size,)`` draws of ``T - C`` given ``T > C`` (inverse-CDF sampling of the truncated normal)."""
     if counted <= 0 or sd <= 0 or expected <= 0:
-        s = float(np.sqrt(np.log1p(sd**2)))
+        s = log_sd(sd)
         total = expected * np.exp(s * rng.standard_normal(size) - 0.5 * s**2)
         return np.maximum(total - max(counted, 0.0), 0.0)
     mu, s, a = _params(expected, counted, sd)

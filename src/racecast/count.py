@@ -30,6 +30,7 @@ from ._format import (
     OUTSTANDING_TOTAL,
     RESERVED_COLUMNS,
     expected_at_last,
+    last_reported,
 )
 from ._tidy import fields_from_frame
 
@@ -274,9 +275,8 @@ class Count:
         out: dict[str, tuple[float, int]] = {}
         for t in self.outstanding.columns:
             col = self.outstanding[t].to_numpy(dtype=float)
-            ok = np.flatnonzero(np.isfinite(col))
-            if ok.size:
-                i = int(ok[-1])
+            i = last_reported(col)
+            if i is not None:
                 out[t] = (float(col[i]), int(self.release_ids[i]))
         return out
 

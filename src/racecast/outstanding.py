@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._format import MAX_NUMBER, TYPE_RE, snake
+from ._format import MAX_NUMBER, TYPE_RE, last_reported, snake
 from ._projection import mean_left
 from .count import Count
 from .errors import ForecastInputError
@@ -121,10 +121,9 @@ def votes_per_ballot(count: Count) -> float:
     ForecastInputError
         When the last reported ``ballots_counted`` is 0: no ratio can be formed.
     """
-    if count.outstanding_unit == "votes":
+    i = last_reported(count.ballots_counted)
+    if i is None:  # outstanding amounts are contest votes
         return 1.0
-    known = np.flatnonzero(np.isfinite(count.ballots_counted))
-    i = int(known[-1])
     ballots = float(count.ballots_counted[i])
     if ballots <= 0:
         raise ForecastInputError(
@@ -211,10 +210,9 @@ def _fresher_total(count: Count) -> tuple[_Rows, list[str]] | None:
     was counted since the split is already in the total, and a total fresher than
     the split says the split's arithmetic no longer holds.
     """
-    reported = np.flatnonzero(np.isfinite(count.outstanding_total))
-    if not reported.size:
+    i = last_reported(count.outstanding_total)
+    if i is None:
         return None
-    i = int(reported[-1])
     rel = int(count.release_ids[i])
     latest = count.latest_outstanding()
     if any(r >= rel for _, r in latest.values()):
@@ -243,15 +241,14 @@ def _projected(count: Count, sd: float) -> tuple[_Rows, list[str], dict[str, tup
     What is left is the projection ``E`` less everything counted ``C``, given that the
     total is at least ``C`` (``racecast._projection``), all of it the latest release's type.
     """
-    reported = np.flatnonzero(np.isfinite(count.expected_total))
-    if not reported.size:
+    i = last_reported(count.expected_total)
+    if i is None:
         return None
-    i = int(reported[-1])
     expected = float(count.expected_total[i])
     # everything counted: the last reported ballots_counted and what releases after it added
-    known = np.flatnonzero(np.isfinite(count.ballots_counted))
-    first = int(known[-1]) + 1 if known.size else 0
-    counted = (float(count.ballots_counted[first - 1]) if first else 0.0) + _counted_since(
+    b = last_reported(count.ballots_counted)
+    first = 0 if b is None else b + 1
+    counted = (0.0 if b is None else float(count.ballots_counted[b])) + _counted_since(
         count, [int(r) for r in count.release_ids[first:]]
     )
     left = mean_left(expected, counted, sd)

@@ -146,13 +146,7 @@ def forecast(
     data = _model_data(count, types, out, opts, pooled)
     rng = np.random.default_rng(opts.seed)
     post, sampler_notes = _fit(data, opts, rng, count.name)
-    spec = RemainingSpec(
-        out.amounts,
-        count.outstanding_unit,
-        opts.outstanding_sd,
-        published=out.published,
-        projected=out.projected,
-    )
+    spec = RemainingSpec.of(out, count.outstanding_unit, opts.outstanding_sd)
     final, added = simulate_final(count.votes[-1], data, post, spec, rng)
     result = opts.rule.evaluate(final, count.candidates, rng, called=opts.called or None)
     fc = Forecast(

@@ -109,9 +109,7 @@ def _fit_release(
     out = resolve_outstanding(pooled)
     data = build_model_data(pooled, out.model_types(pooled), out.votes, priors)
     post = fit_fast(data, draws=draws, rng=np.random.default_rng(seed))
-    spec = RemainingSpec(
-        out.amounts, pooled.outstanding_unit, DEFAULT_OUTSTANDING_SD, out.published, out.projected
-    )
+    spec = RemainingSpec.of(out, pooled.outstanding_unit, DEFAULT_OUTSTANDING_SD)
     counted = pooled.votes[-1]
     share = out.total_votes / max(out.total_votes + float(counted.sum()), 1.0)
     name = f"{part.name} @ release {int(part.release_ids[-1])}"

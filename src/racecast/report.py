@@ -229,9 +229,7 @@ def outstanding_text(remaining: pd.DataFrame) -> str:
 
     An amount projected from an expected total rather than published says so: ``(projected)``.
     """
-    projected = (
-        remaining.get("source", pd.Series("", index=remaining.index)).astype(str).str.startswith("projected")
-    )
+    projected = remaining["source"].astype(str).str.startswith("projected")
     parts = [
         f"{t} {float(r.amount):,.0f} {r.unit}" + (" (projected)" if projected[t] else "")
         for t, r in remaining.iterrows()

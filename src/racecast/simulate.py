@@ -42,8 +42,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._projection import draw_left
+from ._projection import draw_left, log_sd
 from .model import UNTYPED_BATCH_TYPES, ModelData, Posterior, Priors
+from .outstanding import Outstanding
 from .wander import wander_shift
 
 __all__ = [
@@ -77,15 +78,11 @@ MAX_STALE_SD = 1.0
 class RemainingSpec:
     """What is left to count, by batch type, in the count's outstanding unit.
 
-    ``published`` holds the amount as published when it is larger than ``amount``
-    (a stale estimate from which what was counted since has been subtracted,
-    [`resolve_outstanding`][racecast.outstanding.resolve_outstanding]): the error of
-    the published estimate is carried over in absolute terms, so the relative sd of
-    what is left grows by ``published / amount`` (at most to
-    [`MAX_STALE_SD`][racecast.simulate.MAX_STALE_SD]).  ``projected`` holds ``(expected
-    total, counted)`` for an amount projected from an expected total: what is left is
-    then drawn exactly, as the projected total less what was counted given that it is
-    more (``racecast._projection``), with relative sd ``outstanding_sd`` on the total.
+    ``published`` holds the amount as published when it is larger than ``amount`` (a stale
+    estimate less what was counted since): its error is carried over in absolute terms, so
+    the relative sd of what is left grows by ``published / amount`` (at most to
+    [`MAX_STALE_SD`][racecast.simulate.MAX_STALE_SD]).  ``projected`` holds ``(E, C)`` for a
+    projected amount, drawn exactly as ``T - C`` given ``T > C`` (``racecast._projection``).
     """
 
     amount: dict[str, float]
@@ -93,6 +90,11 @@ class RemainingSpec:
     outstanding_sd: float
     published: dict[str, float] = field(default_factory=dict)
     projected: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, out: Outstanding, unit: str, outstanding_sd: float) -> RemainingSpec:
+        """What [`resolve_outstanding`][racecast.outstanding.resolve_outstanding] found, to simulate."""
+        return cls(out.amounts, unit, outstanding_sd, out.published, out.projected)
 
 
 def _typical_batch_votes(data: ModelData, t: int) -> float:
@@ -136,12 +138,12 @@ def outstanding_factor(
     published = float(spec.published.get(name, amount))
     if amount > 0 and published > amount:
         rel = max(rel, min(rel * published / amount, MAX_STALE_SD))
-    log_sd = np.sqrt(np.log1p(rel**2))
+    s = log_sd(rel)
     df = priors.outstanding_df
     if df is None:
-        return np.exp(log_sd * rng.standard_normal(size) - 0.5 * log_sd**2)
+        return np.exp(s * rng.standard_normal(size) - 0.5 * s**2)
     bound = np.log(MAX_OUTSTANDING_FACTOR)
-    z = np.clip(log_sd * rng.standard_t(df, size) - 0.5 * log_sd**2, -bound, bound)
+    z = np.clip(s * rng.standard_t(df, size) - 0.5 * s**2, -bound, bound)
     return np.exp(z)
 
 
