@@ -103,7 +103,7 @@ def test_the_forecast_says_what_is_projected_and_keeps_the_column():
     assert "vote_center 6,300 ballots (projected)" in fc.summary()
     assert np.isnan(count[:1].expected_total).all()
     assert count.releases["expected_total"].tolist()[-1] == 10000.0
-    assert "expected final total 10,000 at release 2" in count._repr_html_()
+    assert "projected final total 10,000 at release 2" in count._repr_html_()
 
 
 def test_with_expected_total_sets_the_last_release_and_refuses_nonsense():

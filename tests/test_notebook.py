@@ -99,7 +99,7 @@ def test_a_count_shows_its_totals_and_status(la, toy):
     assert "outstanding ballots: late_mail 0, provisional 0" in view  # the certified count
     ballot = racecast.read_ballot(racecast.example_path("la_county_2022"))
     nov18 = ballot.contest(ballot.contests[0])[:9]._repr_html_()  # the split of Nov 12, a total since
-    assert "provisional 300 at release 4; total 175,050 at release 9" in nov18
+    assert "provisional 300 at release 4; outstanding total 175,050 at release 9" in nov18
     assert view.index("Karen Bass") < view.index("Rick Caruso")  # most votes first
     shown = toy._repr_html_()
     assert "&lt;b&gt;Ann&lt;/b&gt;" in shown

@@ -282,7 +282,7 @@ def test_the_releases_table_shows_a_published_total_and_a_projection():
     at = {int(r): i for i, r in enumerate(ballot.release_ids)}
     html = releases_table(ballot.as_of(9), dt.UTC, [9])
     row9 = next(r for r in html.split("<tr>") if r.startswith('<th scope="row">9</th>'))
-    assert "<td>total 175,050</td>" in row9  # release 9 published a total and no split
+    assert "<td>outstanding total 175,050</td>" in row9  # release 9 published a total and no split
     expected = np.full(len(ballot.release_ids), np.nan)
     expected[at[1]] = 2_500_000
     projected = dataclasses.replace(ballot, expected_total=expected)
@@ -291,4 +291,8 @@ def test_the_releases_table_shows_a_published_total_and_a_projection():
         for r in releases_table(projected, dt.UTC, [1]).split("<tr>")
         if r.startswith('<th scope="row">1</th>')
     )
-    assert "projected final 2,500,000" in row1
+    assert "projected final total 2,500,000" in row1
+    # the notebook view of any of its contests words both totals the same way
+    notebook = projected.as_of(9).contest(projected.contests[0])._repr_html_()
+    assert "outstanding total 175,050 at release 9" in notebook
+    assert "projected final total 2,500,000 at release 1" in notebook

@@ -7,7 +7,7 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
-from ._format import last_reported
+from ._format import TOTAL_LABELS, last_reported
 from ._html import html_summary
 
 
@@ -47,7 +47,7 @@ def count_status(count: _Viewed) -> dict[str, str]:
     left = ", ".join(f"{t} {a:,.0f}" for t, (a, _) in latest.items()) or "not reported"
     if len({r for _, r in latest.values()}) == 1:
         left += f" at release {next(iter(latest.values()))[1]}"
-    for label, values in (("total", count.outstanding_total), ("expected final total", count.expected_total)):
+    for label, values in zip(TOTAL_LABELS, (count.outstanding_total, count.expected_total), strict=True):
         i = last_reported(values)
         if i is not None:
             left += f"; {label} {values[i]:,.0f} at release {count.release_ids[i]}"

@@ -23,6 +23,7 @@ __all__ = [
     "MAX_NUMBER",
     "OUTSTANDING_PREFIX",
     "EXPECTED_TOTAL",
+    "TOTAL_LABELS",
     "OUTSTANDING_TOTAL",
     "RESERVED_COLUMNS",
     "TYPE_RE",
@@ -41,6 +42,9 @@ __all__ = [
 
 #: The column of a projected final total (ballots, or contest votes), used when nothing is published.
 EXPECTED_TOTAL = "expected_total"
+#: How every view (the notebook status, the live report) names the two per-release totals
+#: beside a split by type: a published outstanding total, and a projected final total.
+TOTAL_LABELS = ("outstanding total", "projected final total")
 #: Columns with a fixed meaning; every other column is a candidate.
 RESERVED_COLUMNS = (
     "release",

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from .._format import TOTAL_LABELS
 from .._version import __version__
 from ..ballot import Ballot
 from ..ballot_forecast import STATUSES, BallotForecast
@@ -236,7 +237,7 @@ def _outstanding_cell(ballot: Ballot, i: int) -> str:
     """Release ``i``'s outstanding estimates as published: by type, a total, a projection."""
     row = ballot.outstanding.iloc[i]
     parts = [f"{t} {fmt_count(row[t])}" for t in ballot.outstanding.columns if np.isfinite(row[t])]
-    for label, values in (("total", ballot.outstanding_total), ("projected final", ballot.expected_total)):
+    for label, values in zip(TOTAL_LABELS, (ballot.outstanding_total, ballot.expected_total), strict=True):
         if np.isfinite(values[i]):
             parts.append(f"{label} {fmt_count(values[i])}")
     return ", ".join(parts)
@@ -257,8 +258,8 @@ def releases_table(ballot: Ballot, tz: dt.tzinfo, forecast_releases: list[int]) 
 <div class="scroll" tabindex="0" role="region" aria-labelledby="releases-caption">
 <table class="data">
 <caption id="releases-caption">The jurisdiction's releases: ballots counted and outstanding as
-published (by type, or a total without a split; "projected final" is a projection of the final
-ballots, used only when nothing is published).</caption>
+published (by type, or an outstanding total without a split; a "projected final total" is a
+projection of the final ballots, used only when nothing is published).</caption>
 <thead><tr><th scope="col">Release</th><th scope="col">Published</th><th scope="col">Batch type</th>
 <th scope="col">Ballots counted</th><th scope="col">Outstanding ballots</th>
 <th scope="col">Forecast</th></tr></thead>
