@@ -254,3 +254,26 @@ def test_getting_started_prose_quotes_the_bundled_count():
     for phrase, value in facts.items():
         assert phrase in page, phrase
         assert f"{int(value):,}" in phrase, (phrase, value)
+
+
+def test_the_term_evidence_table_is_the_benchmarks_recorded_result():
+    """docs/model.md's term-evidence table is what ``benchmarks/term_evidence.py`` wrote."""
+    page = (DOCS / "model.md").read_text()
+    recorded = json.loads((DOCS / "term_evidence.json").read_text())["rows"]
+    start = page.index("<!-- table: term_evidence -->")
+    rows = [line for line in page[start:].splitlines()[3:] if line.startswith("| ")]
+    rows = rows[: len(recorded)]
+    for line, rec in zip(rows, recorded, strict=True):
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        assert cells[0] == rec["change"]
+        assert _agrees(cells[3], f"{rec['coverage']}"), (rec["change"], cells[3])
+        assert _agrees(cells[6], f"{rec['brier']}"), (rec["change"], cells[6])
+        if "difference" in rec:
+            shown, sd = _NUMBER.findall(cells[1].replace("+", ""))
+            assert _agrees(shown.lstrip("-"), f"{abs(rec['difference'])}"), rec["change"]
+            assert (rec["difference"] < 0) == cells[1].startswith("-")
+            assert _agrees(sd, f"{rec['bootstrap_sd']}"), rec["change"]
+    # the conclusions the prose draws: the terms shipped off cost log score, beyond their noise
+    off = [r for r in recorded if r["term"] in {"revision_abs", "remainder_sd", "wander_sd"}]
+    assert len(off) == 5
+    assert all(r["difference"] < -2 * r["bootstrap_sd"] for r in off)
