@@ -19,7 +19,7 @@ primary, and NYT 2020.  For each election the hyper-parameters are learned on th
 others and scored on it, next to every term off and to the learned terms with the
 shipped ``outstanding_sd`` 0.15.  Learning goes in three steps: the simulation terms at
 the hand-set model scales (one pass, from every term off); the model's own scales
-(``type_sd``, ``batch_sd``, ``drift_sd``: every release refitted at each combination of
+(``type_sd``, ``batch_sd``: every release refitted at each combination of
 ``racecast.learned_scales.SCALES_GRID``) with those terms; the simulation terms again at the
 chosen scales (from every term off).  The fit on all of them is written to
 ``docs/priors-learned.json``.
@@ -131,7 +131,7 @@ _FITS: dict[tuple[float, ...], dict[str, list[ReleaseFit]]] = {}
 """Scale values (``SCALES_GRID`` order) -> election -> fitted releases."""
 _GROUPS: dict[str, str] = {}
 HAND_SET = tuple(HAND_SET_SCALES[k] for k in SCALES_GRID)
-"""racecast 0.1's model scales (``type_sd`` 0.5, ``batch_sd`` 0.2, ``drift_sd`` 0.2): where learning starts."""
+"""racecast 0.1's model scales (``type_sd`` 0.5, ``batch_sd`` 0.2): where learning starts."""
 
 
 def _learn(

@@ -42,12 +42,11 @@ REPO = Path(__file__).resolve().parents[1]
 SEED = 2022
 DRAWS = 400
 BEYOND = ((0.35, 0.4), (0.35, 0.5), (0.35, 0.7), (0.25, 0.4), (0.25, 0.5))
-"""``(type_sd, batch_sd)`` pairs beyond ``SCALES_GRID``'s largest ``batch_sd`` (the other scales
-as shipped)."""
+"""``(type_sd, batch_sd)`` pairs beyond ``SCALES_GRID``'s largest ``batch_sd``."""
 
 
-def _fits(counts: dict[str, list[racecast.Count]], **scales: float) -> list[ReleaseFit]:
-    model = racecast.Priors.model_only(**scales)
+def _fits(counts: dict[str, list[racecast.Count]], type_sd: float, batch_sd: float) -> list[ReleaseFit]:
+    model = racecast.Priors.model_only(type_sd=type_sd, batch_sd=batch_sd)
     return [f for v in counts.values() for f in fit_releases(v, priors=model, draws=DRAWS, seed=SEED)]
 
 
@@ -62,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     fits = {}
     for values in itertools.product(*SCALES_GRID.values()):
         at = tuple(float(v) for v in values)
-        fits[at] = _fits(counts, **dict(zip(SCALES_GRID, at, strict=True)))
+        fits[at] = _fits(counts, *at)
     shipped = racecast.Priors()
     scales = learn_scales(fits, priors=shipped, outstanding_sd=DEFAULT_OUTSTANDING_SD, groups=groups)
     chosen = tuple(float(scales.scales()[k]) for k in SCALES_GRID)
@@ -71,15 +70,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"terms learned at those scales: {terms.to_dict()} ({time.perf_counter() - t0:.0f} s)", flush=True)
     beyond = []
     for type_sd, batch_sd in BEYOND:
-        at = {**{k: getattr(shipped, k) for k in SCALES_GRID}, "type_sd": type_sd, "batch_sd": batch_sd}
         s = score_releases(
-            _fits(counts, **at),
-            racecast.Priors(**at),
+            _fits(counts, type_sd, batch_sd),
+            racecast.Priors(type_sd=type_sd, batch_sd=batch_sd),
             DEFAULT_OUTSTANDING_SD,
         )
         beyond.append(
             {
-                **at,
+                "type_sd": type_sd,
+                "batch_sd": batch_sd,
                 "log_score": mean_log_score(s, groups),
                 "coverage": float(s["covered"].mean()),
                 "brier": float(s["brier"].mean()),
@@ -93,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         "scales_at_shipped_terms": dict(zip(SCALES_GRID, chosen, strict=True)),
         "scales_table": scales.table.round(4).to_dict(orient="records"),
         "terms_at_those_scales": terms.to_dict(),
-        "fixed_point": chosen == tuple(getattr(shipped, k) for k in SCALES_GRID)
+        "fixed_point": chosen == (shipped.type_sd, shipped.batch_sd)
         and learned_values == shipped_values
         and terms.outstanding_sd == DEFAULT_OUTSTANDING_SD,
         "beyond_the_grid": beyond,

@@ -88,11 +88,11 @@ def test_the_grid_searches_the_simulation_terms_of_priors_and_outstanding_sd():
 
     assert set(GRID) == {*simulation_terms(), "outstanding_sd"}
     assert racecast.Priors.model_only() == racecast.Priors(
-        **dict.fromkeys(simulation_terms()), type_sd=0.5, batch_sd=0.2, drift_sd=0.2
+        **dict.fromkeys(simulation_terms()), type_sd=0.5, batch_sd=0.2
     )
     from racecast.learned_scales import SCALES_GRID
 
-    assert set(SCALES_GRID) == {"type_sd", "batch_sd", "drift_sd"}
+    assert set(SCALES_GRID) == {"type_sd", "batch_sd"}
 
 
 def test_fits_take_the_model_scales_given_and_every_score_keeps_them(fits):
@@ -158,4 +158,4 @@ def test_learn_scales_refits_every_combination_and_keeps_the_best_log_score():
     with pytest.raises(racecast.ForecastInputError, match="no fitted releases"):
         learn_scales(by_scales, grid={"type_sd": (0.35,), "batch_sd": (0.2,)})
     with pytest.raises(racecast.ForecastInputError, match="not model scales"):
-        learn_scales([count], grid={"mu_sd": (1.0,)})
+        learn_scales([count], grid={"drift_sd": (0.1,)})

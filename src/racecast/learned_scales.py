@@ -1,12 +1,10 @@
-"""Learn the model's own prior scales (``type_sd``, ``batch_sd``, ``drift_sd``) from completed counts.
+"""Learn the model's own prior scales (``type_sd``, ``batch_sd``) from completed counts.
 
 [`learn_priors`][racecast.learn_priors] learns what the model does not see in a count
-(the simulation terms); these three scales are the model's: how far batch types spread,
-how much batches of one type vary, and how far a type's lean may move from its first
-ballot to its last.  A contest with one or two types, or a type with two batches,
-cannot tell them from their priors, so the priors set how far a type not counted yet
-may lean, how far the rest of a type may drift from what was counted, and how timid an
-early forecast is.  Unlike the
+(the simulation terms); these two scales are the model's: how far batch types spread
+and how much batches of one type vary.  A contest with one or two types, or a type with
+two batches, cannot tell them from their half-normal priors, so the priors set how far
+a type not counted yet may lean and how timid an early forecast is.  Unlike the
 simulation terms they change the posterior of the counted batches, so every value tried
 refits every release (fast engine); the criterion is the same, the mean predictive log
 score of the final margin ([`mean_log_score`][racecast.learn.mean_log_score]).  The
@@ -35,10 +33,9 @@ __all__ = ["SCALES_GRID", "LearnedScales", "learn_scales"]
 SCALES_GRID: dict[str, tuple[float, ...]] = {
     "type_sd": (0.15, 0.25, 0.35, 0.5),
     "batch_sd": (0.1, 0.2, 0.3),
-    "drift_sd": (0.05, 0.1, 0.2, 0.3),
 }
 """Values tried by [`learn_scales`][racecast.learned_scales.learn_scales] for the model's own prior scales
-(every combination; the hand-set 0.5, 0.2 and 0.2 of racecast 0.1 are in the grid)."""
+(every combination; the hand-set 0.5 and 0.2 of racecast 0.1 are in the grid)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -76,7 +73,7 @@ def learn_scales(
     seed: int = 0,
     groups: Mapping[str, str] | None = None,
 ) -> LearnedScales:
-    """Learn the model's own prior scales (``type_sd``, ``batch_sd``, ``drift_sd``) from completed counts.
+    """Learn the model's own prior scales (``type_sd``, ``batch_sd``) from completed counts.
 
     The simulation terms of [`learn_priors`][racecast.learn_priors] change only what is
     simulated; these scales change the posterior of the counted batches, so each

@@ -29,19 +29,19 @@ in-person, one county after another), so its remainder shift is
 """
 
 
-HAND_SET_SCALES: dict[str, float] = {"type_sd": 0.5, "batch_sd": 0.2, "drift_sd": 0.2}
-"""racecast 0.1's hand-set ``type_sd``, ``batch_sd`` and ``drift_sd`` (now learned: see [`Priors`][racecast.Priors])."""
+HAND_SET_SCALES: dict[str, float] = {"type_sd": 0.5, "batch_sd": 0.2}
+"""racecast 0.1's hand-set ``type_sd`` and ``batch_sd`` (now learned: see [`Priors`][racecast.Priors])."""
 
 
 @dataclass(frozen=True)
 class Priors:
     """Prior scales of the batch-type model (see ``docs/model.md``).
 
-    The defaults of ``type_sd``, ``batch_sd`` and ``drift_sd`` and of the simulation terms
+    The defaults of ``type_sd`` and ``batch_sd`` and of the simulation terms
     (``remainder_sd`` to ``wander_sd``) are what [`learn_scales`][racecast.learned_scales.learn_scales]
     and [`learn_priors`][racecast.learn_priors] find on the library of real counts
     (``benchmarks/learn_priors.py``, ``docs/priors-learned.json``, each election weighing
-    the same): ``type_sd`` 0.35, ``batch_sd`` 0.3, ``drift_sd`` 0.1, ``untyped_remainder_sd`` 0.1,
+    the same): ``type_sd`` 0.35, ``batch_sd`` 0.3, ``untyped_remainder_sd`` 0.1,
     ``revision_rel`` 3e-4, ``outstanding_df`` 8 and ``unseen_type_floor`` 0.3; the other
     terms were learned off (``None``).  ``None`` turns a term off.
 
@@ -66,16 +66,8 @@ class Priors:
         ~0.24 on average (about 0.34 two-way log-odds, 8 share points).  Learned
         (racecast 0.1 set 0.2 by hand).
     drift_sd
-        ``delta_t ~ Normal(0, 0.1)`` per candidate score: a type's lean may move by
-        ~0.14 two-way log-odds (about 3.5 points) from its first to its last ballot.
-        Learned (racecast 0.1 set 0.2 by hand): every leave-one-out fold of the library
-        chose 0.1 (of 0.05-0.3), and on everything it scores 2.882 against 0.2's 2.868.
-        The straight line through a type's counted batches is extrapolated to its
-        remainder; a slope read off a few noisy batches, or off a lean that turned and
-        then held, over-reaches when the prior lets it be steep.  The counted batches
-        alone (their marginal likelihood, ``racecast.share_scales``) prefer ~0.2 on the
-        LA ballot: a steeper line fits what was counted better than it predicts what is
-        left.
+        ``delta_t ~ Normal(0, 0.2)`` per candidate score: a type's lean may move by
+        ~0.3 log-odds (about 7 points) from its first to its last ballot.
     rate_mu_sd, rate_type_sd, rate_batch_sd
         Contest share of jurisdiction ballots on the logit scale:
         ``Normal(0, 5)`` mean, ``HalfNormal(0.3)`` between types,
@@ -145,7 +137,7 @@ class Priors:
     mu_sd: float = 1.5
     type_sd: float = 0.35
     batch_sd: float = 0.3
-    drift_sd: float = 0.1
+    drift_sd: float = 0.2
     rate_mu_sd: float = 5.0
     rate_type_sd: float = 0.3
     rate_batch_sd: float = 0.2
@@ -172,8 +164,7 @@ class Priors:
 
         The batch-type model's own world, with nothing learned from real counts: no
         remainder shift, no revisions, normal outstanding and unseen-type draws, and
-        ``type_sd`` 0.5 / ``batch_sd`` 0.2 / ``drift_sd`` 0.2
-        (`racecast.model.data.HAND_SET_SCALES`)
+        ``type_sd`` 0.5 / ``batch_sd`` 0.2 (`racecast.model.data.HAND_SET_SCALES`)
         instead of the learned defaults.  The baseline the learned defaults are measured
         against, and where learning starts.  ``scales`` sets any other field.
         """
