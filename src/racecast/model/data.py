@@ -67,7 +67,12 @@ class Priors:
         (racecast 0.1 set 0.2 by hand).
     drift_sd
         ``delta_t ~ Normal(0, 0.2)`` per candidate score: a type's lean may move by
-        ~0.3 log-odds (about 7 points) from its first to its last ballot.
+        ~0.3 log-odds (about 7 points) from its first to its last ballot.  Still
+        racecast 0.1's hand-set value, by evidence: learned with the other scales on the
+        library's log score it comes out at 0.1 in every leave-one-out fold (2.882 vs
+        2.868 on everything), but 0.1 makes the replay of the whole LA ballot over-sure
+        (coverage 0.957 -> 0.939, confident wrong calls 6 -> 9) and fails two
+        misspecification probes (``docs/model.md``, ``docs/priors-drift.json``).
     rate_mu_sd, rate_type_sd, rate_batch_sd
         Contest share of jurisdiction ballots on the logit scale:
         ``Normal(0, 5)`` mean, ``HalfNormal(0.3)`` between types,
