@@ -68,10 +68,10 @@ def _replay_rows(
     return cal.calibration_rows(rp, contest=contest).assign(dataset=dataset)
 
 
-def nyt_rows(forecaster: Any = "racecast") -> pd.DataFrame:
+def nyt_rows(forecaster: Any = "racecast", states: tuple[str, ...] = STATES) -> pd.DataFrame:
     path = SHARED / "nyt2020" / "battleground-state-changes.csv"
     frames = []
-    for st in STATES:
+    for st in states:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", racecast.RacecastWarning)
             count = racecast.read_nyt2020(path, state=st)

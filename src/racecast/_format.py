@@ -26,6 +26,7 @@ __all__ = [
     "TOTAL_LABELS",
     "OUTSTANDING_TOTAL",
     "RESERVED_COLUMNS",
+    "TEXT_COLUMNS",
     "TYPE_RE",
     "decimal_value",
     "expected_at_last",
@@ -54,7 +55,12 @@ RESERVED_COLUMNS = (
     EXPECTED_TOTAL,
     "source",
     "note",
+    "place",
 )
+#: Text columns of a count, kept as published: where a release's row came from, a note, and
+#: the place its ballots came from (a county, a district; blank when several or unknown),
+#: which scales batch variance by size within a place (``Priors.batch_size_floor``).
+TEXT_COLUMNS = ("source", "note", "place")
 #: Prefix of the outstanding-ballot columns, e.g. ``outstanding_late_mail``.
 OUTSTANDING_PREFIX = "outstanding_"
 #: The column of an outstanding total published without a split by type (not a batch type).

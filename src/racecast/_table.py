@@ -31,6 +31,7 @@ from ._format import (
     OUTSTANDING_PREFIX,
     OUTSTANDING_TOTAL,
     RESERVED_COLUMNS,
+    TEXT_COLUMNS,
     TYPE_RE,
     invisible,
     parse_int,
@@ -157,7 +158,7 @@ def _layout(header: list[str], name: str, *, has_rows: bool) -> _Layout:
                 column=col,
             )
     index = {h: j for j, h in enumerate(header)}
-    text = [c for c in ("source", "note") if c in index]  # kept as published, never checked
+    text = [c for c in TEXT_COLUMNS if c in index]  # kept as published, never checked
     return _Layout(index=index, candidates=candidates, outstanding=outstanding, text=text)
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ._format import OUTSTANDING_PREFIX, RESERVED_COLUMNS
+from ._format import OUTSTANDING_PREFIX, RESERVED_COLUMNS, TEXT_COLUMNS
 from ._table import CountFields, fields_from_rows
 from .errors import CountFormatError
 
@@ -162,17 +162,18 @@ def _group(df: pd.DataFrame, cols: _Columns, name: str) -> _Releases:
     return _Releases(releases, first_row, by_release, [bt_key[first_row[r]] for r in releases], cands)
 
 
-def _released_at(times: list[object], g: _Releases, name: str) -> list[str]:
-    """One time per release (rows of a release may repeat it or leave it blank)."""
+def _per_release(cells: list[str], g: _Releases, name: str, column: str) -> list[str]:
+    """One value per release: its rows may repeat it or leave it blank, not disagree."""
     col: list[str] = []
     for r in g.releases:
-        vals = list(dict.fromkeys(t for t in (_time_str(times[i]) for i in g.by_release[r].values()) if t))
+        vals = list(dict.fromkeys(v for v in (cells[i] for i in g.by_release[r].values()) if v))
         if len(vals) > 1:
             raise CountFormatError(
-                f"release {r} has rows with different times {vals[0]!r} and {vals[1]!r}",
+                f"release {r} has rows with different {column} values {vals[0]!r} and {vals[1]!r}; "
+                "it is one value per release",
                 source=name,
                 row=g.first_row[r] + 2,
-                column="released_at",
+                column=column,
             )
         col.append(vals[0] if vals else "")
     return col
@@ -240,13 +241,16 @@ def fields_from_frame(
     vote_cells = df[votes].tolist()
     table: dict[str, list[str]] = {"release": g.releases, "batch_type": g.batch_types}
     if "released_at" in df.columns:
-        table["released_at"] = _released_at(df["released_at"].tolist(), g, name)
+        table["released_at"] = _per_release([_time_str(t) for t in df["released_at"]], g, name, "released_at")
     for c in g.candidates:
         table[c] = [_cell_str(vote_cells[g.by_release[r][c]]) for r in g.releases]
     if isinstance(outstanding, pd.Series):
         outstanding = outstanding.to_dict()
     if outstanding is not None:
         table.update(_outstanding(outstanding, g, name))
+    for text in TEXT_COLUMNS:
+        if text in df.columns:
+            table[text] = _per_release([_frame_key(v) for v in df[text]], g, name, text)
     header = list(table)
     rows = [[table[h][i] for h in header] for i in range(len(g.releases))]
     lines = [g.first_row[r] + 2 for r in g.releases]

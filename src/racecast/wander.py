@@ -94,13 +94,16 @@ def remainder_conditionals(
     drift_sd: float,
     sigma_b: np.ndarray,
     tau: np.ndarray,
+    batch_scale: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Log marginal likelihood, conditional mean and variance of the remainder's mean lean.
 
     For every pair ``(sigma_b[i], tau[j])``: arrays of shape ``(len(sigma_b), len(tau))``.
     ``y``, ``var``, ``x`` are the counted batches of one type in count order (two-way
     log-odds, their sampling variance, drift positions in ``[-1/2, 1/2]``);
-    ``x_future`` the positions of the simulated remainder's batches (equal sizes).
+    ``x_future`` the positions of the simulated remainder's batches (equal sizes);
+    ``batch_scale`` each counted batch's multiple of ``sigma_b^2`` (``ModelData.batch_scale``,
+    ones when ``None``).
 
     A Kalman filter on the state ``(a + W(s), b)``, vectorised over the grid: ``O(n)``
     per grid point instead of the ``O(n^3)`` of the dense covariance (a count of 300
@@ -109,6 +112,7 @@ def remainder_conditionals(
     batch, of variance ``2 tau^2 mean_jl min(u_j, u_l)``, ``u = s_future - s_n``.
     """
     s = x + 0.5
+    scale = np.ones(y.size) if batch_scale is None else np.asarray(batch_scale, float)
     sb2, t2 = np.meshgrid(sigma_b**2, tau**2, indexing="ij")
     # state mean (level, drift) and covariance entries, per grid point
     m0 = np.zeros_like(sb2)
@@ -124,7 +128,7 @@ def remainder_conditionals(
         # innovation and its variance for y_k = level + x_k drift + e_k
         ph0 = p00 + xk * p01
         ph1 = p01 + xk * p11
-        total = ph0 + xk * ph1 + 2.0 * sb2 + var[k]
+        total = ph0 + xk * ph1 + 2.0 * sb2 * scale[k] + var[k]
         resid = y[k] - m0 - xk * m1
         loglik -= 0.5 * (np.log(2.0 * np.pi * total) + resid**2 / total)
         g0, g1 = ph0 / total, ph1 / total
@@ -165,7 +169,15 @@ def wander_shift(
     sigma_b = _half_normal_quantiles(pr.batch_sd, BATCH_GRID)
     tau = np.concatenate([[0.0], _half_normal_quantiles(pr.wander_sd, TAU_GRID)])
     loglik, mean, variance = remainder_conditionals(
-        y, var, data.x[rows], x_future, mu_sd=pr.mu_sd, drift_sd=pr.drift_sd, sigma_b=sigma_b, tau=tau
+        y,
+        var,
+        data.x[rows],
+        x_future,
+        mu_sd=pr.mu_sd,
+        drift_sd=pr.drift_sd,
+        sigma_b=sigma_b,
+        tau=tau,
+        batch_scale=None if data.batch_scale is None else data.batch_scale[rows],
     )
     # the model without wander (tau = 0), over its own posterior of sigma_b: its mean and variance
     w0 = np.exp(loglik[:, 0] - loglik[:, 0].max())

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from .._format import OUTSTANDING_PREFIX, TYPE_RE, parse_int, parse_optional_number, snake
+from .._format import OUTSTANDING_PREFIX, TEXT_COLUMNS, TYPE_RE, parse_int, parse_optional_number, snake
 from .._table import _batch_type, _release, _released_at
 from ..errors import CountFormatError
 from ._text import csv_records, read_text
@@ -32,7 +32,7 @@ _T = TypeVar("_T")
 #: Columns of ``releases.csv`` besides ``outstanding_<type>``: required, then optional.
 RELEASE_COLUMNS = (
     ("release", "batch_type"),
-    ("released_at", "ballots_counted", "outstanding_total", "expected_total", "source", "note"),
+    ("released_at", "ballots_counted", "outstanding_total", "expected_total", *TEXT_COLUMNS),
 )
 #: Columns of ``contests.csv``: required, then optional.
 CONTEST_COLUMNS = (("contest",), ("contest_group", "type", "vote_for", "measure_pass_rate", "n_candidates"))
@@ -165,7 +165,7 @@ def parse_releases(table: Table, problems: Problems) -> Releases:
     src = table.label
     out = Releases(src, outstanding={c: [] for c in table.index if c.startswith(OUTSTANDING_PREFIX)})
     out.outstanding.pop("outstanding_total", None)
-    out.text = {c: [] for c in ("source", "note") if c in table.index}
+    out.text = {c: [] for c in TEXT_COLUMNS if c in table.index}
     last_time = None
     for line, cell in table.cells(problems):
         previous = out.ids[-1] if out.ids else None

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import ast
 import difflib
 import itertools
 import os
@@ -32,6 +33,10 @@ _COLUMNS = (
     "votes_remaining",
 )
 _NAME_COLUMNS = ("leading_candidate_name", "trailing_candidate_name")
+#: Optional column: the votes of an update by county, a Python dict literal.
+_PARTITION = "counties_partition"
+#: Share of an update's votes one county must give for the update to have that place.
+PLACE_SHARE = 0.8
 _VOTE_COLUMNS = ("leading_candidate_votes", "trailing_candidate_votes")
 
 
@@ -70,6 +75,11 @@ def read_nyt2020(path: str | os.PathLike[str], *, state: str) -> Count:
       number; racecast reads it as 0 (nothing left by the Times' estimate),
       keeps the published value in the ``note`` column and issues a
       [`FeedWarning`][racecast.FeedWarning].
+    * **Place** is the county (Alaska: the state house district) that gave at least
+      80% of an update's votes by the feed's ``counties_partition`` column (a dict of
+      county to votes), blank when no county did, the partition is empty (the first
+      updates) or the column is absent.  It lets the model scale a batch's
+      variance by its size within its county (``Priors.batch_size_floor``).
     * **released_at** is the feed's ``timestamp``, which is UTC.
     * ``source`` holds ``<file name>:<line>`` of each release's row.
 
@@ -130,11 +140,12 @@ def read_nyt2020(path: str | os.PathLike[str], *, state: str) -> Count:
     for (line, r), (_, at) in zip(reversed(mine), reversed(stamps), strict=True):  # the feed is newest first
         votes = _votes(r, candidates, label, line)
         remaining, note = _remaining(r["votes_remaining"], label, line)
-        parsed.append((line, at, votes, remaining, note))
-    header = ["released_at", "batch_type", *candidates, "outstanding_mixed", "source", "note"]
+        place = _place(r.get(_PARTITION, ""), label, line)
+        parsed.append((line, at, votes, remaining, note, place))
+    header = ["released_at", "batch_type", *candidates, "outstanding_mixed", "source", "note", "place"]
     rows = [
-        [at, "mixed", *(str(votes[c]) for c in candidates), str(remaining), f"{p.name}:{line}", note]
-        for line, at, votes, remaining, note in parsed
+        [at, "mixed", *(str(votes[c]) for c in candidates), str(remaining), f"{p.name}:{line}", note, place]
+        for line, at, votes, remaining, note, place in parsed
     ]
     lines = [line for line, *_ in parsed]
     return Count(**fields_from_rows(header, rows, name=f"{p.name} [{state_label}]", lines=lines))
@@ -195,6 +206,33 @@ def _votes(r: dict[str, str], candidates: list[str], label: str, line: int) -> d
         nm: parse_int(r[col], source=label, row=line, column=col, what="votes")
         for nm, col in zip(names, _VOTE_COLUMNS, strict=True)
     }
+
+
+def _place(raw: str, label: str, line: int) -> str:
+    """The county that gave at least ``PLACE_SHARE`` of an update's votes, else ``""``."""
+    text = raw.strip()
+    if not text:
+        return ""
+    try:
+        part = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        part = None
+    numbers = isinstance(part, dict) and all(
+        isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool)
+        for k, v in part.items()
+    )
+    if not numbers:
+        raise CountFormatError(
+            f"{_PARTITION} must be a dict of county name to votes, e.g. {{'Maricopa': 75537}}, got {raw!r}",
+            source=label,
+            row=line,
+            column=_PARTITION,
+        )
+    total = sum(part.values())
+    if not part or total <= 0:
+        return ""
+    county, votes = max(part.items(), key=lambda kv: kv[1])
+    return county.strip() if votes >= PLACE_SHARE * total else ""
 
 
 def _remaining(raw: str, label: str, line: int) -> tuple[int, str]:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .collapsed import _SCALE_NAMES, _collapsed_matrices, _scale_block
+from .collapsed import _SCALE_NAMES, _batch_scale, _collapsed_matrices, _scale_block
 from .data import ModelData, _prior_covered
 from .gaussian import _corr
 
@@ -243,7 +243,13 @@ class _CollapsedDensity:
         # types with a prior from history carry a known sd (in F), not sigma_type
         t_onehot = np.eye(data.n_types)[data.type_idx] * ~_prior_covered(data)[data.type_idx][:, None]
         blocks = [
-            _scale_block(mats["y"], mats["F"], np.linalg.cholesky(_corr(d)), np.kron(t_onehot, np.eye(d)))
+            _scale_block(
+                mats["y"],
+                mats["F"],
+                np.linalg.cholesky(_corr(d)),
+                np.kron(t_onehot, np.eye(d)),
+                _batch_scale(data),
+            )
         ]
         sds = [pr.type_sd, pr.batch_sd]
         if data.has_rate:

@@ -25,7 +25,8 @@ def _collapsed_matrices(data: ModelData) -> dict[str, np.ndarray]:
     With ``beta = (mu, alpha - mu, delta)`` integrated out,
     ``Cov[vec y] = F + sigma_type^2 B + sigma_batch^2 I_C`` where ``F`` holds the
     known parts (contest mean, drift, multinomial noise), ``B`` links batches of
-    one type and ``I_C`` is the batch-level covariance.  Types with a prior from
+    one type and ``I_C`` is the batch-level covariance (each batch's block times its
+    ``ModelData.batch_scale``: batch size within a place).  Types with a prior from
     history contribute their known ``prior_sd^2`` to ``F`` instead of
     ``sigma_type^2`` to ``B``, and ``y`` is taken relative to their prior mean.
     """
@@ -45,7 +46,12 @@ def _collapsed_matrices(data: ModelData) -> dict[str, np.ndarray]:
         + noise
     )
     hier = same * np.outer(~covered, ~covered)
-    out = {"y": _share_y(data).reshape(-1), "F": fixed, "B": np.kron(hier, c), "I_C": np.kron(np.eye(n), c)}
+    out = {
+        "y": _share_y(data).reshape(-1),
+        "F": fixed,
+        "B": np.kron(hier, c),
+        "I_C": np.kron(np.diag(_batch_scale(data)), c),
+    }
     if data.has_rate:
         m = data.rate_y.size
         typed = data.rate_type_idx >= 0
@@ -72,14 +78,34 @@ class _ScaleBlock:
     const: float
 
 
-def _scale_block(y: np.ndarray, fixed: np.ndarray, corr_chol: np.ndarray, g: np.ndarray) -> _ScaleBlock:
-    """Rotate one block of the collapsed model (``R = I kron corr_chol``)."""
+def _batch_scale(data: ModelData) -> np.ndarray:
+    """``(n,)`` each batch's multiple of ``sigma_batch^2`` (ones unless sizes within places set it)."""
+    n = data.y.shape[0]
+    return np.ones(n) if data.batch_scale is None else np.asarray(data.batch_scale, float)
+
+
+def _scale_block(
+    y: np.ndarray,
+    fixed: np.ndarray,
+    corr_chol: np.ndarray,
+    g: np.ndarray,
+    obs_scale: np.ndarray | None = None,
+) -> _ScaleBlock:
+    """Rotate one block of the collapsed model (``R = diag(sqrt(obs_scale)) kron corr_chol``).
+
+    ``g`` is the type loading on ``I kron corr_chol``'s scale; it is rescaled so that the
+    type term stays ``a^2 B`` while the batch term becomes ``b^2 diag(obs_scale) kron C``.
+    """
     d = corr_chol.shape[0]
     n_obs = y.size // d
-    w = np.kron(np.eye(n_obs), np.linalg.inv(corr_chol))  # R^-1
+    s = np.ones(n_obs) if obs_scale is None else np.asarray(obs_scale, float)
+    inv_root = np.repeat(1.0 / np.sqrt(s), d)
+    w = np.kron(np.diag(1.0 / np.sqrt(s)), np.linalg.inv(corr_chol))  # R^-1
     lam, u = np.linalg.eigh(w @ fixed @ w.T)
-    g = g[:, np.abs(g).sum(axis=0) > 0]  # a type with no observation adds nothing
-    const = -0.5 * (y.size * np.log(2 * np.pi) + 2.0 * n_obs * np.log(np.diag(corr_chol)).sum())
+    g = g[:, np.abs(g).sum(axis=0) > 0] * inv_root[:, None]  # a type with no observation adds nothing
+    const = -0.5 * (
+        y.size * np.log(2 * np.pi) + 2.0 * n_obs * np.log(np.diag(corr_chol)).sum() + d * np.log(s).sum()
+    )
     return _ScaleBlock(
         lam=np.ascontiguousarray(lam),
         yt=np.ascontiguousarray(u.T @ (w @ y)),

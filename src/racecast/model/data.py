@@ -9,12 +9,15 @@ return a [`Posterior`][racecast.model.Posterior].
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..count import Count
 from ..errors import ForecastInputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["HAND_SET_SCALES", "UNTYPED_BATCH_TYPES", "ModelData", "Posterior", "Priors", "build_model_data"]
 
@@ -84,6 +87,21 @@ class Priors:
         few spans toward half the county's ballots (too many votes still to come:
         timid forecasts) and made a type spread learned across contests run to its
         bound to absorb the misfit.
+    batch_size_floor
+        How a batch's extra variance depends on its size *within its place* (the
+        count's ``place`` column: a county, a district; ``docs/model.md``, *Batch size
+        and place*).  Batch ``k`` of ``n_k`` votes has variance
+        ``sigma_batch^2 * (floor + (1 - floor) * n_ref / n_k)``, where ``n_ref`` is the
+        median counted batch of the same type and place: the part ``floor`` does not
+        shrink with size (the place's own lean, the day), the rest does, as sampling
+        heterogeneous precincts would.  A batch with no place, or the only batch of its
+        type and place, keeps ``sigma_batch^2``, and so does every simulated batch
+        (the remainder is simulated in batches of the type's typical size).  ``1``
+        (the default) is racecast 0.1's size-free variance; it also governs counts
+        without places.  Relative to the median of the batch's *own place*, never of the
+        whole type: a large county's large batches are not made authoritative about
+        the others (on the NYT 2020 feed that made two confident wrong calls,
+        ``benchmarks/batch_size_place.py``).
     remainder_sd
         Shift of the lean of what is still to count of a typed batch type
         (``late_mail``, ``vote_center``, ...) relative to what was counted (score
@@ -146,6 +164,7 @@ class Priors:
     rate_mu_sd: float = 5.0
     rate_type_sd: float = 0.3
     rate_batch_sd: float = 0.2
+    batch_size_floor: float = 1.0
     remainder_sd: float | None = None
     untyped_remainder_sd: float | None = 0.1
     revision_rel: float | None = 3e-4
@@ -156,6 +175,12 @@ class Priors:
     wander_sd: float | None = None
 
     def __post_init__(self) -> None:
+        floor = self.batch_size_floor
+        if not (isinstance(floor, (int, float)) and 0.0 < floor <= 1.0):
+            raise ForecastInputError(
+                f"Priors.batch_size_floor must be in (0, 1] (1: batch variance does not depend on size), "
+                f"got {floor!r}"
+            )
         for name in ("outstanding_df", "unseen_type_df"):
             value = getattr(self, name)
             if value is not None and not (isinstance(value, (int, float)) and 2 < value < np.inf):
@@ -218,6 +243,8 @@ class ModelData:
     # N(0, sigma_type^2 corr) for types with a finite prior_sd; None (or nan) = the hierarchy as usual
     prior_mean: np.ndarray | None = None  # (T, D) log-ratios vs the last candidate
     prior_sd: np.ndarray | None = None  # (T,) score scale, nan where the type is not covered
+    # (n,) each batch's multiple of sigma_batch^2 (batch size within its place); None = all ones
+    batch_scale: np.ndarray | None = None
 
     @property
     def n_candidates(self) -> int:
@@ -287,6 +314,7 @@ def build_model_data(
     priors
         Prior scales; defaults to [`Priors`][racecast.Priors].
     """
+    pr = priors or Priors()
     batches = count.batches()
     cand = list(count.candidates)
     # column by column: much cheaper than a pandas multi-column selection
@@ -342,8 +370,52 @@ def build_model_data(
         rate_type_idx=rate_type_idx,
         counted_by_type=counted,
         remaining_votes_hint=hint,
-        priors=priors or Priors(),
+        priors=pr,
+        batch_scale=batch_size_scale(n_votes, type_idx, batch_places(count, batches), pr.batch_size_floor),
     )
+
+
+def batch_places(count: Count, batches: pd.DataFrame) -> list[str | None]:
+    """The place of each batch: its releases' ``place`` when they all name the same one, else ``None``.
+
+    A blank place, or releases of one merged batch (a correction merged into the batch
+    before it) naming different places, give ``None``.
+    """
+    if "place" not in count.text.columns:
+        return [None] * len(batches)
+    raw = [str(p).strip() if isinstance(p, str) else "" for p in count.text["place"]]
+    out: list[str | None] = []
+    for first, last in zip(batches["first"], batches["last"], strict=True):
+        names = set(raw[int(first) : int(last) + 1])
+        out.append(names.pop() if len(names) == 1 and "" not in names else None)
+    return out
+
+
+def batch_size_scale(
+    votes: np.ndarray, type_idx: np.ndarray, places: list[str | None], floor: float
+) -> np.ndarray | None:
+    """Each batch's multiple of ``sigma_batch^2``: ``floor + (1 - floor) * n_ref / n``.
+
+    ``floor`` is ``Priors.batch_size_floor``.
+
+    ``n_ref`` is the median counted batch of the batch's type and place; a batch with no
+    place or alone in its type and place gets 1.  ``None`` (all ones) when ``floor`` is 1
+    or no batch shares its type and place with another.
+    """
+    if floor >= 1.0 or not any(p is not None for p in places):
+        return None
+    n = np.maximum(np.asarray(votes, float), 1.0)
+    scale = np.ones(n.size)
+    groups: dict[tuple[int, str], list[int]] = {}
+    for k, (t, p) in enumerate(zip(type_idx, places, strict=True)):
+        if p is not None:
+            groups.setdefault((int(t), p), []).append(k)
+    shared = False
+    for rows in groups.values():
+        if len(rows) >= 2:
+            shared = True
+            scale[rows] = floor + (1.0 - floor) * np.median(n[rows]) / n[rows]
+    return scale if shared else None
 
 
 def _alr_to_scores(alr: np.ndarray) -> np.ndarray:

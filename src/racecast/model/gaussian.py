@@ -33,16 +33,21 @@ def _design_matrix(design: list[tuple[np.ndarray, np.ndarray]], n: int, n_blocks
 
 
 def _observation_terms(
-    y: np.ndarray, noise: np.ndarray, w: np.ndarray, extra_var: np.ndarray, corr: np.ndarray
+    y: np.ndarray,
+    noise: np.ndarray,
+    w: np.ndarray,
+    extra_var: np.ndarray,
+    corr: np.ndarray,
+    extra_scale: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``log|R|``, ``X^T R^-1 X``, ``X^T R^-1 y`` and ``y^T R^-1 y`` per batch variance (``(G,)``).
 
-    ``R_i = extra_var * corr + noise_i`` is each observation's covariance.
+    ``R_i = extra_var * extra_scale_i * corr + noise_i`` is each observation's covariance.
     """
     n, d = y.shape
     g_count, n_blocks = extra_var.size, w.shape[1]
     if d == 1:
-        r = extra_var[:, None] * corr[0, 0] + noise[None, :, 0, 0]  # (G, n)
+        r = extra_var[:, None] * (extra_scale * corr[0, 0])[None, :] + noise[None, :, 0, 0]  # (G, n)
         r_inv = 1.0 / r
         logdet_r = np.log(r).sum(axis=-1)
         riy = r_inv * y[None, :, 0]  # (G, n)
@@ -50,7 +55,7 @@ def _observation_terms(
         q = (w.T[None] * r_inv[:, None, :]) @ w
         return logdet_r, q, riy @ w, riy @ y[:, 0]
     p = n_blocks * d
-    r = extra_var[:, None, None, None] * corr[None, None] + noise[None]
+    r = extra_var[:, None, None, None] * (extra_scale[:, None, None] * corr[None])[None] + noise[None]
     r_chol = np.linalg.cholesky(r)
     r_inv = np.linalg.inv(r)
     logdet_r = 2.0 * np.log(np.diagonal(r_chol, axis1=-2, axis2=-1)).sum(axis=(-1, -2))
@@ -72,6 +77,7 @@ def _gaussian_block(
     extra_var: np.ndarray,
     corr: np.ndarray,
     posterior: bool = True,
+    extra_scale: np.ndarray | None = None,
 ) -> _BlockResult:
     """Log marginal likelihood, posterior mean and a square root of the posterior covariance.
 
@@ -81,7 +87,7 @@ def _gaussian_block(
     square root are ``None``): the grid's coarse pass needs nothing else.
 
     Model: ``y_i = sum_j w_ij beta_{c_ij} + e_i`` with ``beta_c ~ N(0, s_c^2 corr)``
-    independent blocks of dimension D, ``e_i ~ N(0, extra_var * corr + noise_i)``.
+    independent blocks of dimension D, ``e_i ~ N(0, extra_var * extra_scale_i * corr + noise_i)``.
     Vectorised over G settings of ``(prior_scales[g], extra_var[g])``; the
     observation terms depend on ``extra_var`` only, so they are computed once per
     distinct value (a grid has few: one per row of the grid) when ``D > 1``.
@@ -94,15 +100,19 @@ def _gaussian_block(
         ``(G, C)`` prior sd of each block.
     extra_var
         ``(G,)`` batch variance.
+    extra_scale
+        ``(n,)`` each observation's multiple of it (``ModelData.batch_scale``: batch
+        size within a place); ones when ``None``.
     """
     n, d = y.shape
     g_count, n_blocks = prior_scales.shape
     w = _design_matrix(design, n, n_blocks)
+    scale = np.ones(n) if extra_scale is None else np.asarray(extra_scale, float)
     if d == 1:  # cheap, and its matrix products over the settings are not split per setting
-        logdet_r, q, b, yry = _observation_terms(y, noise, w, extra_var, corr)
+        logdet_r, q, b, yry = _observation_terms(y, noise, w, extra_var, corr, scale)
     else:
         distinct, which = np.unique(extra_var, return_inverse=True)
-        terms = _observation_terms(y, noise, w, distinct, corr)
+        terms = _observation_terms(y, noise, w, distinct, corr, scale)
         logdet_r, q, b, yry = (t[np.asarray(which).ravel()] for t in terms)
     corr_inv = np.linalg.inv(corr)
     _, corr_logdet = np.linalg.slogdet(corr)
@@ -214,6 +224,7 @@ def _share_block(
         sig_b**2,
         _corr(d),
         posterior=posterior,
+        extra_scale=data.batch_scale,
     )
 
 
