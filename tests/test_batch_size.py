@@ -225,3 +225,21 @@ def test_places_change_nothing_in_a_count_whose_places_each_have_one_batch():
     data = build_model_data(count, ("mixed",), {"mixed": 1e4}, racecast.Priors(batch_size_floor=0.1))
     assert data.batch_scale is None
     assert dataclasses.replace(data).batch_scale is None
+
+
+def test_a_ballots_release_place_reaches_every_contest(tmp_path):
+    (tmp_path / "releases.csv").write_text(
+        "release,batch_type,place\n1,mixed,North\n2,mixed,\n3,mixed,North\n"
+    )
+    (tmp_path / "contests.csv").write_text("contest\nMayor\nMeasure A\n")
+    rows = ["release,contest,candidate,votes"]
+    for r, (a, b, y, n) in enumerate(
+        [(100, 90, 50, 40), (300, 200, 120, 100), (400, 380, 200, 150)], start=1
+    ):
+        rows += [f"{r},Mayor,A,{a}", f"{r},Mayor,B,{b}", f"{r},Measure A,YES,{y}", f"{r},Measure A,NO,{n}"]
+    (tmp_path / "results.csv").write_text("\n".join(rows) + "\n")
+    ballot = racecast.read_ballot(tmp_path)
+    for name in ballot.contests:
+        count = ballot.contest(name)
+        assert list(count.text["place"]) == ["North", "", "North"]
+        assert batch_places(count, count.batches()) == ["North", None, "North"]

@@ -277,3 +277,44 @@ def test_the_term_evidence_table_is_the_benchmarks_recorded_result():
     off = [r for r in recorded if r["term"] in {"revision_abs", "remainder_sd", "wander_sd"}]
     assert len(off) == 5
     assert all(r["difference"] < -2 * r["bootstrap_sd"] for r in off)
+
+
+def _table_rows(page: str, name: str, n: int) -> list[list[str]]:
+    start = page.index(f"<!-- table: {name} -->")
+    rows = [line for line in page[start:].splitlines()[3:] if line.startswith("| ")][:n]
+    return [[c.strip() for c in line.strip("|").split("|")] for line in rows]
+
+
+def test_the_batch_size_tables_are_the_benchmarks_recorded_result():
+    """docs/model.md's batch-size tables are what ``benchmarks/batch_size_place.py`` wrote."""
+    page = (DOCS / "model.md").read_text()
+    record = json.loads((DOCS / "batch_size_place.json").read_text())
+    for cells, rec in zip(
+        _table_rows(page, "batch_size", len(record["scatter"])), record["scatter"], strict=True
+    ):
+        assert cells[0] == rec["state"]
+        assert _agrees(_NUMBER.findall(cells[4])[0], f"{rec['ratio_vs_state']}"), cells
+        assert _agrees(_NUMBER.findall(cells[6])[0], f"{rec['ratio_within']}"), cells
+    replays = record["replays"]
+    for cells, rec in zip(_table_rows(page, "batch_size_replay", len(replays)), replays, strict=True):
+        assert cells[0] == rec["variant"]
+        assert _agrees(cells[1], f"{rec['nyt']['coverage']}"), cells
+        assert cells[3] == str(rec["nyt"]["wrong_calls"])
+        assert _agrees(cells[4], f"{rec['nyt']['brier']}"), cells
+    # what the prose concludes: size weighting over the whole type makes confident wrong calls,
+    # within a place it makes none and sharpens the forecasts
+    shipped = next(r for r in replays if r["floor"] == 1.0)
+    assert shipped["nyt"]["wrong_calls"] == 0
+    whole_type = [r for r in replays if r["reference"] == "size" and r["floor"] < 1.0]
+    within = [r for r in replays if r["reference"] == "place"]
+    assert whole_type
+    assert within
+    assert all(r["nyt"]["wrong_calls"] > 0 for r in whole_type)
+    assert all(r["nyt"]["wrong_calls"] == 0 for r in within)
+    assert all(r["nyt"]["brier"] < shipped["nyt"]["brier"] for r in within)
+    # most of the scatter is place: within the county the small and middle thirds scatter less
+    # than against the state; some is size: within the county the small third scatters more
+    # than the large (its 90% interval above 1) in at least three of the four states
+    thirds = ("small", "middle")
+    assert all(r[f"within_{t}"] < r[f"vs_state_{t}"] for r in record["scatter"] for t in thirds)
+    assert sum(r["ratio_within_90"][0] > 1.0 for r in record["scatter"]) >= 3

@@ -33,9 +33,12 @@ __all__ = ["SCALES_GRID", "LearnedScales", "learn_scales"]
 SCALES_GRID: dict[str, tuple[float, ...]] = {
     "type_sd": (0.15, 0.25, 0.35, 0.5),
     "batch_sd": (0.1, 0.2, 0.3),
+    "batch_size_floor": (1.0, 0.6, 0.3, 0.1),
 }
 """Values tried by [`learn_scales`][racecast.learned_scales.learn_scales] for the model's own prior scales
-(every combination; the hand-set 0.5 and 0.2 of racecast 0.1 are in the grid)."""
+(every combination; racecast 0.1's hand-set 0.5 and 0.2 and its size-free batch variance,
+floor 1, are in the grid; a tie goes to the value listed first, so a library without places
+keeps floor 1)."""
 
 
 @dataclass(frozen=True, eq=False)

@@ -32,7 +32,7 @@ in-person, one county after another), so its remainder shift is
 """
 
 
-HAND_SET_SCALES: dict[str, float] = {"type_sd": 0.5, "batch_sd": 0.2}
+HAND_SET_SCALES: dict[str, float] = {"type_sd": 0.5, "batch_sd": 0.2, "batch_size_floor": 1.0}
 """racecast 0.1's hand-set ``type_sd`` and ``batch_sd`` (now learned: see [`Priors`][racecast.Priors])."""
 
 
