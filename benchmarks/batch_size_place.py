@@ -62,7 +62,7 @@ from calibration_real import LA_GENERAL, LA_PRIMARY, NYT, SHARED, STATES, update
 import racecast
 from racecast.evaluation import calibration as cal
 from racecast.io.nyt2020 import PLACE_SHARE
-from racecast.model.data import batch_places
+from racecast.model.batch_size import batch_places
 
 REPO = Path(__file__).resolve().parents[1]
 FEED = SHARED / "nyt2020" / "battleground-state-changes.csv"

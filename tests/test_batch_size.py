@@ -19,7 +19,8 @@ from scipy import stats
 import racecast
 from racecast.errors import CountFormatError, ForecastInputError
 from racecast.model import _kernel, collapsed
-from racecast.model.data import batch_places, batch_size_scale, build_model_data
+from racecast.model.batch_size import batch_places, batch_size_scale
+from racecast.model.data import build_model_data
 from racecast.model.fast import scale_log_likelihood
 
 NYT_HEADER = (

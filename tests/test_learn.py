@@ -92,7 +92,8 @@ def test_the_grid_searches_the_simulation_terms_of_priors_and_outstanding_sd():
     )
     from racecast.learned_scales import SCALES_GRID
 
-    assert set(SCALES_GRID) == {"type_sd", "batch_sd"}
+    assert set(SCALES_GRID) == {"type_sd", "batch_sd", "batch_size_floor"}
+    assert SCALES_GRID["batch_size_floor"] == (1.0,)  # learned apart, not shipped (docs/model.md)
 
 
 def test_fits_take_the_model_scales_given_and_every_score_keeps_them(fits):

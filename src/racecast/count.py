@@ -63,10 +63,7 @@ class Count:
         Outstanding ballots (or votes, see [`outstanding_unit`][racecast.Count.outstanding_unit]) by type, one
         row per release, ``nan`` where not reported.
     text : pandas.DataFrame
-        The optional ``source``, ``note`` and ``place`` columns, kept as published
-        (``place``: where a release's ballots came from, a county or a district,
-        blank when several or unknown; it scales a batch's variance by its size
-        within its place, [`Priors.batch_size_floor`][racecast.Priors]).
+        The optional ``source``, ``note`` and ``place`` (see the data-format page) columns, as published.
     outstanding_total : numpy.ndarray
         An outstanding total published without a split by type, one per release
         (``nan`` where not reported; the ``outstanding_total`` column).  Used when it is
@@ -357,8 +354,7 @@ class Count:
         df
             Tidy table with columns ``release``, ``batch_type``, ``candidate`` and
             ``votes`` (cumulative votes after the release); the optional
-            ``released_at``, ``source``, ``note`` and ``place`` columns are used when
-            present (one value per release: its rows may repeat it or leave it blank).
+            ``released_at``, ``source``, ``note`` and ``place`` are one value per release.
         release, batch_type, candidate, votes
             Names of those columns in ``df``.
         outstanding

@@ -33,12 +33,17 @@ __all__ = ["SCALES_GRID", "LearnedScales", "learn_scales"]
 SCALES_GRID: dict[str, tuple[float, ...]] = {
     "type_sd": (0.15, 0.25, 0.35, 0.5),
     "batch_sd": (0.1, 0.2, 0.3),
-    "batch_size_floor": (1.0, 0.6, 0.3, 0.1),
+    "batch_size_floor": (1.0,),
 }
 """Values tried by [`learn_scales`][racecast.learned_scales.learn_scales] for the model's own prior scales
-(every combination; racecast 0.1's hand-set 0.5 and 0.2 and its size-free batch variance,
-floor 1, are in the grid; a tie goes to the value listed first, so a library without places
-keeps floor 1)."""
+(every combination; racecast 0.1's hand-set 0.5 and 0.2 are in the grid).
+
+``batch_size_floor`` is searched only at 1 (batch variance free of size) by default: learned
+over 1, 0.6, 0.3 and 0.1 it came out at 0.1 on everything but did not hold up held out
+(``docs/model.md``, *Batch size and place*; the run's record is ``docs/priors-batch-size.json``).
+A newsroom whose past counts carry places passes more values, e.g.
+``grid={**SCALES_GRID, "batch_size_floor": (1.0, 0.3, 0.1)}``; a tie goes to the value listed
+first, so put 1 first."""
 
 
 @dataclass(frozen=True, eq=False)

@@ -9,15 +9,13 @@ return a [`Posterior`][racecast.model.Posterior].
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from ..count import Count
 from ..errors import ForecastInputError
-
-if TYPE_CHECKING:
-    import pandas as pd
+from .batch_size import batch_places, batch_size_scale
 
 __all__ = ["HAND_SET_SCALES", "UNTYPED_BATCH_TYPES", "ModelData", "Posterior", "Priors", "build_model_data"]
 
@@ -88,20 +86,13 @@ class Priors:
         timid forecasts) and made a type spread learned across contests run to its
         bound to absorb the misfit.
     batch_size_floor
-        How a batch's extra variance depends on its size *within its place* (the
-        count's ``place`` column: a county, a district; ``docs/model.md``, *Batch size
-        and place*).  Batch ``k`` of ``n_k`` votes has variance
-        ``sigma_batch^2 * (floor + (1 - floor) * n_ref / n_k)``, where ``n_ref`` is the
-        median counted batch of the same type and place: the part ``floor`` does not
-        shrink with size (the place's own lean, the day), the rest does, as sampling
-        heterogeneous precincts would.  A batch with no place, or the only batch of its
-        type and place, keeps ``sigma_batch^2``, and so does every simulated batch
-        (the remainder is simulated in batches of the type's typical size).  ``1``
-        (the default) is racecast 0.1's size-free variance; it also governs counts
-        without places.  Relative to the median of the batch's *own place*, never of the
-        whole type: a large county's large batches are not made authoritative about
-        the others (on the NYT 2020 feed that made two confident wrong calls,
-        ``benchmarks/batch_size_place.py``).
+        Batch ``k`` of ``n_k`` votes has variance ``sigma_batch^2 * (floor + (1 - floor)
+        * n_ref / n_k)``, ``n_ref`` the median counted batch of its type and *place* (the
+        count's ``place`` column; ``racecast.model.batch_size``).  ``1`` (the default):
+        no size dependence, as in racecast 0.1 and for any batch without a place.
+        Learned at 0.1 on the library but not shipped: held out one NYT state at a time
+        the log score falls in Nevada, North Carolina and Pennsylvania
+        (``docs/model.md``, *Batch size and place*; ``docs/priors-batch-size.json``).
     remainder_sd
         Shift of the lean of what is still to count of a typed batch type
         (``late_mail``, ``vote_center``, ...) relative to what was counted (score
@@ -373,49 +364,6 @@ def build_model_data(
         priors=pr,
         batch_scale=batch_size_scale(n_votes, type_idx, batch_places(count, batches), pr.batch_size_floor),
     )
-
-
-def batch_places(count: Count, batches: pd.DataFrame) -> list[str | None]:
-    """The place of each batch: its releases' ``place`` when they all name the same one, else ``None``.
-
-    A blank place, or releases of one merged batch (a correction merged into the batch
-    before it) naming different places, give ``None``.
-    """
-    if "place" not in count.text.columns:
-        return [None] * len(batches)
-    raw = [str(p).strip() if isinstance(p, str) else "" for p in count.text["place"]]
-    out: list[str | None] = []
-    for first, last in zip(batches["first"], batches["last"], strict=True):
-        names = set(raw[int(first) : int(last) + 1])
-        out.append(names.pop() if len(names) == 1 and "" not in names else None)
-    return out
-
-
-def batch_size_scale(
-    votes: np.ndarray, type_idx: np.ndarray, places: list[str | None], floor: float
-) -> np.ndarray | None:
-    """Each batch's multiple of ``sigma_batch^2``: ``floor + (1 - floor) * n_ref / n``.
-
-    ``floor`` is ``Priors.batch_size_floor``.
-
-    ``n_ref`` is the median counted batch of the batch's type and place; a batch with no
-    place or alone in its type and place gets 1.  ``None`` (all ones) when ``floor`` is 1
-    or no batch shares its type and place with another.
-    """
-    if floor >= 1.0 or not any(p is not None for p in places):
-        return None
-    n = np.maximum(np.asarray(votes, float), 1.0)
-    scale = np.ones(n.size)
-    groups: dict[tuple[int, str], list[int]] = {}
-    for k, (t, p) in enumerate(zip(type_idx, places, strict=True)):
-        if p is not None:
-            groups.setdefault((int(t), p), []).append(k)
-    shared = False
-    for rows in groups.values():
-        if len(rows) >= 2:
-            shared = True
-            scale[rows] = floor + (1.0 - floor) * np.median(n[rows]) / n[rows]
-    return scale if shared else None
 
 
 def _alr_to_scores(alr: np.ndarray) -> np.ndarray:
