@@ -244,3 +244,15 @@ def test_a_ballots_release_place_reaches_every_contest(tmp_path):
         count = ballot.contest(name)
         assert list(count.text["place"]) == ["North", "", "North"]
         assert batch_places(count, count.batches()) == ["North", None, "North"]
+
+
+def test_a_priors_file_carries_the_floor_and_refuses_one_out_of_range(tmp_path):
+    from racecast.priors_file import read_priors, write_priors
+
+    p = tmp_path / "priors.json"
+    write_priors(p, racecast.Priors(batch_size_floor=0.3))
+    priors, _ = read_priors(p)
+    assert priors.batch_size_floor == 0.3
+    p.write_text('{"batch_size_floor": 2.0}')
+    with pytest.raises(ForecastInputError, match=r"priors\.json: Priors\.batch_size_floor must be in"):
+        read_priors(p)
