@@ -90,9 +90,8 @@ class Priors:
         * n_ref / n_k)``, ``n_ref`` the median counted batch of its type and *place* (the
         count's ``place`` column; ``racecast.model.batch_size``).  ``1`` (the default):
         no size dependence, as in racecast 0.1 and for any batch without a place.
-        Learned at 0.1 on the library but not shipped: held out one NYT state at a time
-        the log score falls in Nevada, North Carolina and Pennsylvania
-        (``docs/model.md``, *Batch size and place*; ``docs/priors-batch-size.json``).
+        Learned at 0.1 on the library, not shipped: held out, the log score falls in
+        three NYT states of four (``docs/model.md``, *Batch size and place*).
     remainder_sd
         Shift of the lean of what is still to count of a typed batch type
         (``late_mail``, ``vote_center``, ...) relative to what was counted (score
@@ -362,7 +361,9 @@ def build_model_data(
         counted_by_type=counted,
         remaining_votes_hint=hint,
         priors=pr,
-        batch_scale=batch_size_scale(n_votes, type_idx, batch_places(count, batches), pr.batch_size_floor),
+        batch_scale=None  # at floor 1 the places are not read
+        if pr.batch_size_floor >= 1.0
+        else batch_size_scale(n_votes, type_idx, batch_places(count, batches), pr.batch_size_floor),
     )
 
 
