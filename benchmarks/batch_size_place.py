@@ -1,8 +1,8 @@
 """Batch size and place on the NYT 2020 feed (issue 14, item 5): measured, and one model of it tried.
 
-racecast's batch deviations do not depend on batch size: a county-wide drop of 100,000 votes
-deviates from its type's lean as much as a rural update of 500 (``docs/model.md``, *Assumptions
-and edges*).  On the NYT 2020 feed the largest batches scatter far less than the smallest.  Is
+By default (``Priors.batch_size_floor`` 1) racecast's batch deviations do not depend on batch
+size: a county-wide drop of 100,000 votes deviates from its type's lean as much as a rural
+update of 500 (``docs/model.md``, *Assumptions and edges*).  On the NYT 2020 feed the largest batches scatter far less than the smallest.  Is
 that size, or place?  The feed's ``counties_partition`` column says which counties each update
 came from, so the two can be told apart.  This script does two things.
 
