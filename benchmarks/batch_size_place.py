@@ -2,9 +2,10 @@
 
 By default (``Priors.batch_size_floor`` 1) racecast's batch deviations do not depend on batch
 size: a county-wide drop of 100,000 votes deviates from its type's lean as much as a rural
-update of 500 (``docs/model.md``, *Assumptions and edges*).  On the NYT 2020 feed the largest batches scatter far less than the smallest.  Is
-that size, or place?  The feed's ``counties_partition`` column says which counties each update
-came from, so the two can be told apart.  This script does two things.
+update of 500 (``docs/model.md``, *Assumptions and edges*).  On the NYT 2020 feed the largest
+batches scatter far less than the smallest.  Is that size, or place?  The feed's
+``counties_partition`` column says which counties each update came from, so the two can be
+told apart.  This script does two things.
 
 **1. Where the scatter comes from.**  Per state, the *batches* are ``Count.batches`` of
 ``read_nyt2020``'s count with votes for both candidates, at least 200 of them, and a *place*:
