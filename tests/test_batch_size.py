@@ -256,3 +256,16 @@ def test_a_priors_file_carries_the_floor_and_refuses_one_out_of_range(tmp_path):
     p.write_text('{"batch_size_floor": 2.0}')
     with pytest.raises(ForecastInputError, match=r"priors\.json: Priors\.batch_size_floor must be in"):
         read_priors(p)
+
+
+def test_a_tidy_release_whose_rows_name_two_places_is_refused_at_the_row():
+    df = _tidy(["X", "X"], [(100, 90), (200, 150)], ["mixed", "mixed"])
+    df.loc[3, "place"] = "Y"  # release 2, candidate B
+    with pytest.raises(
+        CountFormatError, match="release 2 has rows with different place values 'X' and 'Y'"
+    ) as err:
+        racecast.Count.from_frame(df)
+    assert err.value.column == "place"
+    assert err.value.row == 4  # the release's first row in df.to_csv(index=False)
+    df.loc[3, "place"] = None  # a blank row repeats nothing and contradicts nothing
+    assert list(racecast.Count.from_frame(df).text["place"]) == ["X", "X"]
