@@ -30,7 +30,10 @@ its type and place; ``floor = 1`` is racecast 0.1's size-free variance.  Two ref
   only against smaller batches *of its own county*;
 * **size**: every release put in one place (``n_ref`` the median batch of the whole type), the
   size weighting that issue 14 warned about: large batches are authoritative whatever their
-  place.
+  place;
+* **size across placed batches**: every release *with* a place put in one place, the others
+  (the statewide snapshots of election night) in none: a large county's batch is
+  authoritative against a small county's, a statewide snapshot keeps ``sigma_batch^2``.
 
 Every release of the six NYT states and (by size alone: they have no places) of the two LA
 mayoral counts is replayed as ``benchmarks/calibration_real.py`` does (fast engine, 2,000
@@ -79,6 +82,8 @@ VARIANTS: tuple[tuple[str, float, str], ...] = (
     ("size within place, floor 0.6", 0.6, "place"),
     ("size within place, floor 0.3", 0.3, "place"),
     ("size within place, floor 0.1", 0.1, "place"),
+    ("size across placed batches, floor 0.6", 0.6, "placed"),
+    ("size across placed batches, floor 0.3", 0.3, "placed"),
 )
 
 
@@ -156,6 +161,16 @@ def _one_place(count: racecast.Count) -> racecast.Count:
     return dataclasses.replace(count, text=count.text.assign(place="everywhere"))
 
 
+def _placed_as_one(count: racecast.Count) -> racecast.Count:
+    """The releases with a place put in one place, the others (statewide snapshots) in none."""
+    placed = count.text["place"].map(lambda p: "placed" if isinstance(p, str) and p.strip() else "")
+    return dataclasses.replace(count, text=count.text.assign(place=placed))
+
+
+#: How each reference relabels a count's places before the replay.
+RELABEL = {"place": lambda c: c, "size": _one_place, "placed": _placed_as_one}
+
+
 def replay_rows(floor: float, reference: str) -> pd.DataFrame:
     """Every release of the six NYT states (and, by size alone, the LA mayoral counts) at ``floor``."""
     frames = []
@@ -163,7 +178,7 @@ def replay_rows(floor: float, reference: str) -> pd.DataFrame:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", racecast.RacecastWarning)
             count = racecast.read_nyt2020(FEED, state=st)
-        frames.append(_replay(count if reference == "place" else _one_place(count), NYT, st, floor))
+        frames.append(_replay(RELABEL[reference](count), NYT, st, floor))
     if reference == "size":
         for name, label in (
             ("la_mayor_2022_general.csv", LA_GENERAL),

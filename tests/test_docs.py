@@ -312,6 +312,12 @@ def test_the_batch_size_tables_are_the_benchmarks_recorded_result():
     assert all(r["nyt"]["wrong_calls"] > 0 for r in whole_type)
     assert all(r["nyt"]["wrong_calls"] == 0 for r in within)
     assert all(r["nyt"]["brier"] < shipped["nyt"]["brier"] for r in within)
+    # across counties (statewide snapshots apart): no wrong call, sharper still, intervals too narrow
+    across = [r for r in replays if r["reference"] == "placed"]
+    assert across
+    assert all(r["nyt"]["wrong_calls"] == 0 for r in across)
+    assert all(r["nyt"]["brier"] < min(w["nyt"]["brier"] for w in within) for r in across)
+    assert all(r["nyt"]["coverage"] < 0.85 for r in across)
     # most of the scatter is place: within the county the small and middle thirds scatter less
     # than against the state; some is size: within the county the small third scatters more
     # than the large (its 90% interval above 1) in at least three of the four states
