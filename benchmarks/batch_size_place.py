@@ -61,7 +61,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from calibration_real import LA_GENERAL, LA_PRIMARY, NYT, SHARED, STATES, update_page
+from calibration_real import LA_GENERAL, LA_PRIMARY, NYT, SHARED, STATES, _replay_rows, update_page
 
 import racecast
 from racecast.evaluation import calibration as cal
@@ -147,13 +147,8 @@ def scatter_by_size(state: str, rng: np.random.Generator) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- 2. the term, replayed
-def _replay(count: racecast.Count, dataset: str, contest: str, floor: float) -> pd.DataFrame:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", racecast.RacecastWarning)
-        rp = racecast.replay(
-            count, seed=SEED, progress=False, engine="fast", priors=racecast.Priors(batch_size_floor=floor)
-        )
-    return cal.calibration_rows(rp, contest=contest).assign(dataset=dataset)
+def _floor(floor: float) -> racecast.Priors:
+    return racecast.Priors(batch_size_floor=floor)
 
 
 def _one_place(count: racecast.Count) -> racecast.Count:
@@ -178,14 +173,14 @@ def replay_rows(floor: float, reference: str) -> pd.DataFrame:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", racecast.RacecastWarning)
             count = racecast.read_nyt2020(FEED, state=st)
-        frames.append(_replay(RELABEL[reference](count), NYT, st, floor))
+        frames.append(_replay_rows(RELABEL[reference](count), NYT, st, priors=_floor(floor)))
     if reference == "size":
         for name, label in (
             ("la_mayor_2022_general.csv", LA_GENERAL),
             ("la_mayor_2022_primary.csv", LA_PRIMARY),
         ):
             count = _one_place(racecast.read_count(SHARED / name))
-            frames.append(_replay(count, label, label, floor))
+            frames.append(_replay_rows(count, label, label, priors=_floor(floor)))
     return pd.concat(frames, ignore_index=True)
 
 

@@ -59,9 +59,13 @@ def ballot_rows(processes: int, shared_scales: bool = False) -> tuple[pd.DataFra
 
 
 def _replay_rows(
-    count: racecast.Count, dataset: str, contest: str, forecaster: Any = "racecast"
+    count: racecast.Count,
+    dataset: str,
+    contest: str,
+    forecaster: Any = "racecast",
+    priors: racecast.Priors | None = None,
 ) -> pd.DataFrame:
-    kw = {"engine": "fast"} if forecaster == "racecast" else {}
+    kw: dict[str, Any] = {"engine": "fast", "priors": priors} if forecaster == "racecast" else {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", racecast.RacecastWarning)
         rp = racecast.replay(count, seed=SEED, progress=False, forecaster=forecaster, **kw)

@@ -49,6 +49,7 @@ import numpy as np
 from scipy import special
 
 from .model import ModelData, Posterior
+from .model.gaussian import batch_variance_scale
 
 __all__ = ["BATCH_GRID", "TAU_GRID", "remainder_conditionals", "wander_shift"]
 
@@ -177,7 +178,7 @@ def wander_shift(
         drift_sd=pr.drift_sd,
         sigma_b=sigma_b,
         tau=tau,
-        batch_scale=None if data.batch_scale is None else data.batch_scale[rows],
+        batch_scale=batch_variance_scale(data)[rows],
     )
     # the model without wander (tau = 0), over its own posterior of sigma_b: its mean and variance
     w0 = np.exp(loglik[:, 0] - loglik[:, 0].max())

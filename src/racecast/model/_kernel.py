@@ -25,9 +25,9 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .collapsed import _SCALE_NAMES, _batch_scale, _collapsed_matrices, _scale_block
+from .collapsed import _SCALE_NAMES, _collapsed_matrices, _scale_block
 from .data import ModelData, _prior_covered
-from .gaussian import _corr
+from .gaussian import _corr, batch_variance_scale
 
 _HALF_LOG_2_OVER_PI = 0.5 * np.log(2.0 / np.pi)
 
@@ -248,7 +248,7 @@ class _CollapsedDensity:
                 mats["F"],
                 np.linalg.cholesky(_corr(d)),
                 np.kron(t_onehot, np.eye(d)),
-                _batch_scale(data),
+                batch_variance_scale(data),
             )
         ]
         sds = [pr.type_sd, pr.batch_sd]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .data import ModelData, _prior_covered, _share_y
-from .gaussian import _corr
+from .gaussian import _corr, batch_variance_scale
 
 #: Names of the parameters NUTS samples (the turnout pair only when ballots are reported).
 _SCALE_NAMES = ("sigma_type", "sigma_batch", "rate_sigma_type", "rate_sigma_batch")
@@ -50,7 +50,7 @@ def _collapsed_matrices(data: ModelData) -> dict[str, np.ndarray]:
         "y": _share_y(data).reshape(-1),
         "F": fixed,
         "B": np.kron(hier, c),
-        "I_C": np.kron(np.diag(_batch_scale(data)), c),
+        "I_C": np.kron(np.diag(batch_variance_scale(data)), c),
     }
     if data.has_rate:
         m = data.rate_y.size
@@ -76,12 +76,6 @@ class _ScaleBlock:
     yt: np.ndarray
     gt: np.ndarray
     const: float
-
-
-def _batch_scale(data: ModelData) -> np.ndarray:
-    """``(n,)`` each batch's multiple of ``sigma_batch^2`` (ones unless sizes within places set it)."""
-    n = data.y.shape[0]
-    return np.ones(n) if data.batch_scale is None else np.asarray(data.batch_scale, float)
 
 
 def _scale_block(

@@ -19,6 +19,16 @@ from .data import ModelData, _alr_to_scores, _prior_covered, _prior_mean, _share
 _BlockResult = tuple[np.ndarray, np.ndarray | None, np.ndarray | None]
 
 
+def batch_variance_scale(data: ModelData) -> np.ndarray:
+    """``(n,)`` each counted batch's multiple of ``sigma_batch^2``: ``data.batch_scale``, or ones.
+
+    The one place that reads ``ModelData.batch_scale`` (batch size within a place,
+    ``racecast.model.batch_size``) for the engines and the wander filter.
+    """
+    n = data.y.shape[0]
+    return np.ones(n) if data.batch_scale is None else np.asarray(data.batch_scale, float)
+
+
 def _corr(d: int) -> np.ndarray:
     return np.eye(d) + np.ones((d, d))
 
@@ -224,7 +234,7 @@ def _share_block(
         sig_b**2,
         _corr(d),
         posterior=posterior,
-        extra_scale=data.batch_scale,
+        extra_scale=batch_variance_scale(data),
     )
 
 
