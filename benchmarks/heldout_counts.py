@@ -18,7 +18,8 @@ Run from the repository root (racecast importable, e.g. with ``PYTHONPATH=src``)
 
 It writes ``heldout_results.json`` (the tables and every forecast's win probability)
 to ``--out``, prints the tables and rewrites the tables of ``docs/calibration.md``
-marked ``<!-- table: heldout -->`` and ``<!-- table: heldout_path -->``.  Under a minute.
+marked ``<!-- table: heldout -->``, ``<!-- table: heldout_stages -->`` and
+``<!-- table: heldout_path -->``.  A few seconds.
 """
 
 from __future__ import annotations
@@ -43,8 +44,14 @@ FORECASTERS = ("racecast", "racecast 0.1", "type_moments")
 
 
 def heldout_counts(folder: Path = HELDOUT) -> dict[str, racecast.Count]:
-    """Every count file of ``folder`` (sorted by name), read with racecast's own reader."""
-    return {path.stem: racecast.read_count(path) for path in sorted(folder.glob("*.csv"))}
+    """Every count file of ``folder`` (sorted by name), read with racecast's own reader.
+
+    Their warnings (a registrar's correction, a recount's) are what the files' notes
+    document, so they are not repeated here.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", racecast.RacecastWarning)
+        return {path.stem: racecast.read_count(path) for path in sorted(folder.glob("*.csv"))}
 
 
 def replay_rows(count: racecast.Count, name: str, forecaster: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -74,7 +81,8 @@ def _leader_path(rows: pd.DataFrame, final: pd.Series) -> pd.DataFrame:
 
 
 def build_tables(rows: pd.DataFrame, paths: pd.DataFrame) -> dict[str, dict[str, Any]]:
-    """``heldout``: one line per count and forecaster; ``heldout_path``: the winner's P by release."""
+    """``heldout``: one line per count and forecaster; ``heldout_stages``: by stage of the count;
+    ``heldout_path``: the eventual winner's probability after each release."""
     tables: dict[str, dict[str, Any]] = {}
     summary = cal.summary(rows, by=["contest", "forecaster"])
     everything = cal.summary(rows, by="forecaster").assign(contest="all")
@@ -99,6 +107,24 @@ def build_tables(rows: pd.DataFrame, paths: pd.DataFrame) -> dict[str, dict[str,
             for _, r in summary.iterrows()
         ],
         "data": json.loads(summary.to_json(orient="records")),
+    }
+    stages = cal.coverage_by_stage(rows, by="forecaster")
+    stages = stages.sort_values("forecaster", key=lambda s: s.map(order), kind="stable")
+    tables["heldout_stages"] = {
+        "columns": ["forecaster", "stage", "forecasts", "coverage", "width (pts)", "Brier", "wrong calls"],
+        "display": [
+            [
+                str(r["forecaster"]),
+                str(r["stage"]),
+                str(int(r["forecasts"])),
+                _f(r["coverage"], 3),
+                _pts(r["width"]),
+                _f(r["brier"], 3),
+                str(int(r["wrong_calls"])),
+            ]
+            for _, r in stages.iterrows()
+        ],
+        "data": json.loads(stages.to_json(orient="records")),
     }
     cols = [f for f in FORECASTERS if f in paths.columns]
     tables["heldout_path"] = {

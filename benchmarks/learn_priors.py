@@ -53,6 +53,7 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
 STATES = ("Alaska", "Arizona", "Georgia", "Nevada", "North Carolina", "Pennsylvania")
 OUT = REPO / "docs" / "priors-learned.json"
+HELDOUT = REPO / "benchmarks" / "heldout"
 SAMPLE_EVERY = 4
 """One LA single-winner contest in this many, in ballot order (see the module docstring)."""
 START = racecast.Priors.model_only()
@@ -71,8 +72,13 @@ def _single_winner(ballot: racecast.Ballot, name: str) -> bool:
     return simple and (getattr(rule, "seats", 1) or 1) == 1 and ballot.contest(name).n_candidates >= 2
 
 
-def library() -> dict[str, list[racecast.Count]]:
-    """The completed counts, by election."""
+def library(heldout: bool = False) -> dict[str, list[racecast.Count]]:
+    """The completed counts, by election.
+
+    With ``heldout`` the counts compiled from the press (``benchmarks/heldout/``, each from
+    another election and place: its own group) are added: a relearning experiment, not the
+    shipped library (they are what the shipped defaults are checked on out of sample).
+    """
     ballot = racecast.read_ballot(DATA / "la_county_2022")
     single = [c for c in ballot.contests if _single_winner(ballot, c)]
     # the bundled mayoral count stands for its contest (it runs to the certified result)
@@ -85,6 +91,7 @@ def library() -> dict[str, list[racecast.Count]]:
         "LA November 2022": [*county, racecast.read_count(DATA / "la_mayor_2022_general.csv")],
         "LA June 2022 primary": [racecast.read_count(DATA / "la_mayor_2022_primary.csv")],
         "NYT 2020": nyt,
+        **({p.stem: [racecast.read_count(p)] for p in sorted(HELDOUT.glob("*.csv"))} if heldout else {}),
     }
 
 
@@ -105,7 +112,9 @@ def _summary(scores: pd.DataFrame) -> dict[str, float]:
     return out
 
 
-def _folds(fits: dict[str, list[ReleaseFit]]) -> dict[str, tuple[list[ReleaseFit], list[ReleaseFit]]]:
+def _folds(
+    fits: dict[str, list[ReleaseFit]], states: bool = True
+) -> dict[str, tuple[list[ReleaseFit], list[ReleaseFit]]]:
     """Held-out label -> (training fits, scored fits).
 
     Each election held out in turn (trained on the others), and each NYT state held out
@@ -118,7 +127,7 @@ def _folds(fits: dict[str, list[ReleaseFit]]) -> dict[str, tuple[list[ReleaseFit
     folds = {}
     for held in fits:
         folds[held] = ([f for name, v in fits.items() if name != held for f in v], fits[held])
-    for state in STATES:
+    for state in STATES if states else ():
         label = f"NYT 2020: {state}"
         folds[label] = (
             [f for v in fits.values() for f in v if state not in f.count_name],
@@ -130,6 +139,8 @@ def _folds(fits: dict[str, list[ReleaseFit]]) -> dict[str, tuple[list[ReleaseFit
 _FITS: dict[tuple[float, ...], dict[str, list[ReleaseFit]]] = {}
 """Scale values (``SCALES_GRID`` order) -> election -> fitted releases."""
 _GROUPS: dict[str, str] = {}
+_STATE_FOLDS = [True]
+"""Whether each NYT state is also held out on its own (off with ``--heldout``, to save time)."""
 HAND_SET = tuple(HAND_SET_SCALES[k] for k in SCALES_GRID)
 """racecast 0.1's model scales (``type_sd`` 0.5, ``batch_sd`` 0.2): where learning starts."""
 
@@ -153,7 +164,7 @@ def _run_fold(args: tuple[str, int]) -> tuple[str, dict[str, object], list[dict[
     held, passes = args
 
     def part(scales: tuple[float, ...], which: int) -> list[ReleaseFit]:
-        return _folds(_FITS[scales])[held][which]
+        return _folds(_FITS[scales], states=_STATE_FOLDS[0])[held][which]
 
     learned, scales = _learn(lambda k: part(k, 0), passes)
     chosen = tuple(float(getattr(learned.priors, k)) for k in SCALES_GRID)
@@ -174,11 +185,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="fewer draws and one pass (a smoke run)")
     ap.add_argument("--processes", type=int, default=2, help="folds fitted in parallel (fork)")
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument(
+        "--heldout",
+        action="store_true",
+        help="add the counts of benchmarks/heldout/ (each its own election; no per-state folds)",
+    )
     args = ap.parse_args(argv)
+    _STATE_FOLDS[0] = not args.heldout
     warnings.simplefilter("ignore", racecast.RacecastWarning)
     draws, passes = (200, 1) if args.quick else (400, 2)
     t0 = time.time()
-    counts = library()
+    counts = library(heldout=args.heldout)
     for values in itertools.product(*SCALES_GRID.values()):
         at = tuple(float(v) for v in values)
         model = racecast.Priors.model_only(**dict(zip(SCALES_GRID, at, strict=True)))
@@ -188,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     _GROUPS.update({f.count_name: name for name, v in _FITS[HAND_SET].items() for f in v})
     sizes = {k: len(v) for k, v in _FITS[HAND_SET].items()}
     print(sizes, f"releases fitted at {len(_FITS)} scale combinations in {time.time() - t0:.0f}s", flush=True)
-    jobs = [(held, passes) for held in _folds(_FITS[HAND_SET])]
+    jobs = [(held, passes) for held in _folds(_FITS[HAND_SET], states=_STATE_FOLDS[0])]
     if args.processes > 1:
         with multiprocessing.get_context("fork").Pool(args.processes) as pool:
             results = pool.map(_run_fold, jobs, chunksize=1)
