@@ -57,6 +57,9 @@ def build(fc: ForecastLike) -> Any:
         "counted_votes": ["candidate"],
         "rho": ["batch_type"],
     }
+    if p.place_shift is not None:
+        posterior["place_shift"] = shape(p.place_shift)
+        dims["place_shift"] = ["candidate"]
     if p.rho is not None and p.rate_sigma_batch is not None:
         posterior["rho"] = shape(p.rho)
         posterior["rate_sigma_batch"] = shape(p.rate_sigma_batch)
@@ -218,6 +221,7 @@ def _read_posterior(idata: Any, engine: str, diagnostics: dict[str, Any]) -> Pos
         rate_sigma_batch=flat("rate_sigma_batch"),
         engine=engine,
         diagnostics=diagnostics,
+        place_shift=flat("place_shift"),
     )
 
 

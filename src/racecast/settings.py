@@ -150,7 +150,10 @@ def _check_priors(priors: Any) -> Priors:
     bad = {
         k: v
         for k, v in vars(priors).items()
-        if isinstance(v, (int, float)) and not isinstance(v, bool) and not 0 < v < np.inf
+        if isinstance(v, (int, float))
+        and not isinstance(v, bool)
+        and not 0 < v < np.inf
+        and k != "place_sd"  # 0 turns place effects off (Priors checks it)
     }
     if bad:
         raise ForecastInputError(f"prior scales must be positive and finite, got {bad}")

@@ -12,7 +12,8 @@ For each posterior draw and each outstanding batch type:
    type's share of ballots ``expit(rho_t + sigma_rate * e)``, batch by batch;
 4. each batch gets its own lean: ``alpha_t + x_j * delta_t + sigma_batch * e_j``
    at its position ``x_j`` along the type (drift), including the batch-to-batch
-   variation, not only the type mean; ``alpha_t`` carries the remainder shift and,
+   variation, not only the type mean; ``alpha_t`` carries the remainder shift, the
+   lean of the count's mix of places (``Priors.place_sd``) and,
    for a type not counted yet (or a lumped type counted in one batch), the
    heavier-tailed deviation of a new kind of ballots, when
    [`Priors`][racecast.Priors] asks for them ([`type_lean`][racecast.simulate.type_lean]);
@@ -27,12 +28,11 @@ Only the type's total matters, so step 5 draws the *sum* of the type's batch
 multinomials.  Given the batch shares ``p_j`` (which carry the batch-to-batch
 variation) that sum has mean ``sum_j n_j p_j`` and covariance
 ``sum_j n_j (diag(p_j) - p_j p_j')``.  When every candidate's sampling variance
-is at least :data:`CLT_MIN_VARIANCE` (a sampling sd of 100 votes or more), the
-sum is drawn from that normal, rounded to whole votes (the central limit
-theorem: for a sum of Bernoulli votes Berry-Esseen bounds the error of its
-distribution function by ``0.56 / sd`` = 0.0056, before the much wider batch
-variation is added on top); otherwise, and for any draw the normal would put
-outside the possible counts, the binomials/multinomials are drawn one by one.
+is at least :data:`CLT_MIN_VARIANCE` (a sampling sd of 100 votes or more), the sum is
+drawn from that normal, rounded to whole votes (the central limit theorem: for a sum of
+Bernoulli votes Berry-Esseen bounds the error of its distribution function by ``0.56 /
+sd`` = 0.0056, before the much wider batch variation is added on top); otherwise, and for
+any draw the normal would put outside the possible counts, they are drawn one by one.
 """
 
 from __future__ import annotations
@@ -155,12 +155,11 @@ def type_lean(
     The posterior's ``alpha_t`` and ``delta_t``, with these changes when
     [`Priors`][racecast.Priors] asks for them:
 
-    * a type with no counted batch and no prior from history: its deviation from the
-      contest mean ``alpha_t - mu`` (exactly ``N(0, sigma_type^2 C)`` given the scales,
-      since it does not enter the likelihood) becomes ``sqrt(sigma_type^2 + floor^2) /
-      sigma_type`` times larger (``unseen_type_floor``) and, with ``unseen_type_df``,
-      a multivariate Student-t (the normal times ``sqrt(df / chi2_df)``, one draw per
-      posterior draw);
+    * a type with no counted batch and no prior from history: its deviation from the contest
+      mean ``alpha_t - mu`` (exactly ``N(0, sigma_type^2 C)`` given the scales, since it does
+      not enter the likelihood) becomes ``sqrt(sigma_type^2 + floor^2) / sigma_type`` times
+      larger (``unseen_type_floor``) and, with ``unseen_type_df``, a multivariate Student-t
+      (the normal times ``sqrt(df / chi2_df)``, one draw per posterior draw);
     * a ``mixed`` or ``unspecified`` type counted in one batch only, with no prior
       from history: what is left of it may be other kinds of ballots altogether, and
       one batch shows nothing of how its ballots vary, so its lean is the counted
@@ -171,24 +170,26 @@ def type_lean(
     * the remainder shift per candidate score, ``N(0, remainder_sd^2)`` for a typed
       batch type and ``N(0, untyped_remainder_sd^2)`` for a ``mixed`` or
       ``unspecified`` one: the rest of a type does not come to agree with the counted
-      part as it shrinks (its weight in the final share does shrink with it).
+      part as it shrinks (its weight in the final share does shrink with it);
+    * with ``Priors.place_sd``, the lean of the count's mix of places (``racecast.model.place``).
     """
     pr = data.priors
     alpha, delta = post.alpha[:, t], post.delta[:, t]
     s, k = alpha.shape
     lumped = data.types[t] in UNTYPED_BATCH_TYPES
+    place = 0.0 if post.place_shift is None else post.place_shift  # the count's mix of places
     new_kind = pr.unseen_type_floor or pr.unseen_type_df
     if new_kind and not data.history_covered[t]:
         if data.counted_by_type[t] <= 0:
             sig = np.maximum(post.sigma_type, 1e-12)
             widen = _new_kind_sd(post, pr, rng) / sig
-            return post.mu + (alpha - post.mu) * widen[:, None] + _shift(pr, lumped, s, k, rng), delta
+            return post.mu + (alpha - post.mu) * widen[:, None] + _shift(pr, lumped, s, k, rng) + place, delta
         if lumped and np.count_nonzero(data.type_idx == t) == 1:
-            return alpha + _new_kind_sd(post, pr, rng)[:, None] * rng.standard_normal((s, k)), delta
+            return alpha + _new_kind_sd(post, pr, rng)[:, None] * rng.standard_normal((s, k)) + place, delta
     lean = alpha + _shift(pr, lumped, s, k, rng)
     if pr.wander_sd:  # off: no plan, no draws, no zeros added on the hot path
         lean = lean + wander_shift(data, post, t, batch_plan(data, t)[1], rng)
-    return lean, delta
+    return lean + place, delta
 
 
 def _new_kind_sd(post: Posterior, pr: Priors, rng: np.random.Generator) -> np.ndarray:

@@ -24,7 +24,8 @@ def _collapsed_matrices(data: ModelData) -> dict[str, np.ndarray]:
 
     With ``beta = (mu, alpha - mu, delta)`` integrated out,
     ``Cov[vec y] = F + sigma_type^2 B + sigma_batch^2 I_C`` where ``F`` holds the
-    known parts (contest mean, drift, multinomial noise), ``B`` links batches of
+    known parts (contest mean, drift, place effects ``place_sd^2 L L'`` with ``L`` the
+    place loadings of ``racecast.model.place``, multinomial noise), ``B`` links batches of
     one type and ``I_C`` is the batch-level covariance (each batch's block times its
     ``ModelData.batch_scale``: batch size within a place).  Types with a prior from
     history contribute their known ``prior_sd^2`` to ``F`` instead of
@@ -39,8 +40,10 @@ def _collapsed_matrices(data: ModelData) -> dict[str, np.ndarray]:
     covered = _prior_covered(data)[data.type_idx]
     prior_sd = data.prior_sd if data.prior_sd is not None else np.zeros(data.n_types)
     known_sd = np.where(covered, prior_sd[data.type_idx], 0.0) if covered.any() else np.zeros(n)
+    places = data.place_loading
     fixed = (
         pr.mu_sd**2 * np.kron(np.ones((n, n)), c)
+        + (0.0 if places is None else pr.place_sd**2 * np.kron(places @ places.T, c))
         + pr.drift_sd**2 * np.kron(np.outer(data.x, data.x) * same, c)
         + np.kron(np.outer(known_sd, known_sd) * same, c)
         + noise

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from .data import ModelData, Posterior
-from .gaussian import _BlockResult, _draw_gaussian, _rate_block, _share_block, _shares_from_beta
+from .gaussian import _BlockResult, _draw_gaussian, _place_shift, _rate_block, _share_block, _shares_from_beta
 
 __all__ = ["fit_fast", "scale_log_likelihood"]
 
@@ -94,7 +94,8 @@ def fit_fast(data: ModelData, *, draws: int, rng: np.random.Generator) -> Poster
     pr = data.priors
     d = data.n_candidates - 1
     sig_t, sig_b, w, pick, beta = _fit_block(_share_block, data, pr.type_sd, pr.batch_sd, draws, rng)
-    mu, alpha, delta = _shares_from_beta(data, beta.reshape(draws, -1, d))
+    beta = beta.reshape(draws, -1, d)
+    mu, alpha, delta = _shares_from_beta(data, beta)
     rho = rate_sb = None
     diag: dict[str, Any] = {
         "engine": "fast",
@@ -118,6 +119,7 @@ def fit_fast(data: ModelData, *, draws: int, rng: np.random.Generator) -> Poster
         rate_sigma_batch=rate_sb,
         engine="fast",
         diagnostics=diag,
+        place_shift=_place_shift(data, beta),
     )
 
 

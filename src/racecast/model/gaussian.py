@@ -147,19 +147,24 @@ def _gaussian_block(
 
 
 def _share_design(data: ModelData) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Blocks: 0 = mu, 1..T = alpha_t - mu, T+1..2T = delta_t."""
+    """Blocks: 0 = mu, 1..T = alpha_t - mu, T+1..2T = delta_t, then one per place (``u_p``)."""
     n = data.y.shape[0]
     ones = np.ones(n)
     t_n = data.n_types
-    return [(np.zeros(n, np.int64), ones), (1 + data.type_idx, ones), (1 + t_n + data.type_idx, data.x)]
+    design = [(np.zeros(n, np.int64), ones), (1 + data.type_idx, ones), (1 + t_n + data.type_idx, data.x)]
+    if data.place_loading is not None:  # a batch loads on its place, or on the count's mix of places
+        design += [(np.full(n, 1 + 2 * t_n + p), col) for p, col in enumerate(data.place_loading.T)]
+    return design
 
 
 def _share_scales(data: ModelData, sig_t: np.ndarray) -> np.ndarray:
     pr, t_n = data.priors, data.n_types
-    scales = np.empty((sig_t.size, 1 + 2 * t_n))
+    n_places = 0 if data.place_loading is None else data.place_loading.shape[1]
+    scales = np.empty((sig_t.size, 1 + 2 * t_n + n_places))
     scales[:, 0] = pr.mu_sd
     scales[:, 1 : 1 + t_n] = sig_t[:, None]
-    scales[:, 1 + t_n :] = pr.drift_sd
+    scales[:, 1 + t_n : 1 + 2 * t_n] = pr.drift_sd
+    scales[:, 1 + 2 * t_n :] = pr.place_sd
     covered = _prior_covered(data)
     if covered.any():  # a prior from history fixes these types' scale (no longer sigma_type)
         assert data.prior_sd is not None
@@ -215,11 +220,19 @@ def _unique_pairs(sig_t: np.ndarray, sig_b: np.ndarray) -> tuple[np.ndarray, np.
 
 
 def _shares_from_beta(data: ModelData, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Block draws ``(S, 1 + 2T, D)`` -> zero-sum scores of ``mu, alpha, delta``."""
+    """Block draws ``(S, 1 + 2T [+ P], D)`` -> zero-sum scores of ``mu, alpha, delta``."""
     t_n = data.n_types
     mu = beta[:, 0]
     alpha = mu[:, None, :] + beta[:, 1 : 1 + t_n] + _prior_mean(data)[None]  # prior from history, if any
-    return _alr_to_scores(mu), _alr_to_scores(alpha), _alr_to_scores(beta[:, 1 + t_n :])
+    return _alr_to_scores(mu), _alr_to_scores(alpha), _alr_to_scores(beta[:, 1 + t_n : 1 + 2 * t_n])
+
+
+def _place_shift(data: ModelData, beta: np.ndarray) -> np.ndarray | None:
+    """``(S, K)`` scores of ``sum_p w_p u_p``, the lean of the count's mix of places; ``None`` without."""
+    if data.place_weight is None:
+        return None
+    u = beta[:, 1 + 2 * data.n_types :]  # (S, P, D)
+    return _alr_to_scores(np.einsum("p,spd->sd", data.place_weight, u))
 
 
 def _share_block(
@@ -284,10 +297,11 @@ def _conditional_draws(
 
 def _conditional_shares(
     data: ModelData, sig_t: np.ndarray, sig_b: np.ndarray, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Draw (mu, alpha, delta) scores given draws of (sigma_type, sigma_batch)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """Draw (mu, alpha, delta) scores and the place shift given draws of (sigma_type, sigma_batch)."""
     beta = _conditional_draws(_share_block, data, sig_t, sig_b, rng)
-    return _shares_from_beta(data, beta.reshape(sig_t.size, -1, data.n_candidates - 1))
+    beta = beta.reshape(sig_t.size, -1, data.n_candidates - 1)
+    return (*_shares_from_beta(data, beta), _place_shift(data, beta))
 
 
 def _conditional_rates(

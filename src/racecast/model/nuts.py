@@ -248,7 +248,7 @@ def fit_nuts(
         return post[name].to_numpy().reshape(s)
 
     sig_t, sig_b = flat("sigma_type"), flat("sigma_batch")
-    mu, alpha, delta = _conditional_shares(data, sig_t, sig_b, rng)
+    mu, alpha, delta, place_shift = _conditional_shares(data, sig_t, sig_b, rng)
     rho = rate_sb = None
     if data.has_rate:
         rate_sb = flat("rate_sigma_batch")
@@ -267,6 +267,7 @@ def fit_nuts(
         engine="nuts",
         diagnostics=diag,
         idata=idata,
+        place_shift=place_shift,
     )
 
 
