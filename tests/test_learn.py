@@ -92,8 +92,9 @@ def test_the_grid_searches_the_simulation_terms_of_priors_and_outstanding_sd():
     )
     from racecast.learned_scales import SCALES_GRID
 
-    assert set(SCALES_GRID) == {"type_sd", "batch_sd", "batch_size_floor"}
+    assert set(SCALES_GRID) == {"type_sd", "batch_sd", "batch_size_floor", "place_sd"}
     assert SCALES_GRID["batch_size_floor"] == (1.0,)  # learned apart, not shipped (docs/model.md)
+    assert SCALES_GRID["place_sd"] == (racecast.Priors().place_sd,)  # the shipped value only
 
 
 def test_fits_take_the_model_scales_given_and_every_score_keeps_them(fits):

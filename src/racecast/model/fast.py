@@ -119,7 +119,7 @@ def fit_fast(data: ModelData, *, draws: int, rng: np.random.Generator) -> Poster
         rate_sigma_batch=rate_sb,
         engine="fast",
         diagnostics=diag,
-        place_shift=_place_shift(data, beta),
+        place_shift=_place_shift(data, beta, rng),
     )
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .data import ModelData, _alr_to_scores, _prior_covered, _prior_mean, _share_y
+from .place import remainder_mix
 
 #: Log marginal likelihood per scale setting, and (unless only that was asked for)
 #: the posterior means and square roots of the posterior covariances.
@@ -227,12 +228,16 @@ def _shares_from_beta(data: ModelData, beta: np.ndarray) -> tuple[np.ndarray, np
     return _alr_to_scores(mu), _alr_to_scores(alpha), _alr_to_scores(beta[:, 1 + t_n : 1 + 2 * t_n])
 
 
-def _place_shift(data: ModelData, beta: np.ndarray) -> np.ndarray | None:
-    """``(S, K)`` scores of ``sum_p w_p u_p``, the lean of the count's mix of places; ``None`` without."""
+def _place_shift(data: ModelData, beta: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
+    """``(S, K)`` scores of the lean of what is left's mix of places; ``None`` without place effects.
+
+    ``sum_p v_p u_p`` with ``v ~ Dirichlet(c w)`` per draw (``racecast.model.place.remainder_mix``).
+    """
     if data.place_weight is None:
         return None
     u = beta[:, 1 + 2 * data.n_types :]  # (S, P, D)
-    return _alr_to_scores(np.einsum("p,spd->sd", data.place_weight, u))
+    mix = remainder_mix(data.place_weight, u.shape[0], rng)
+    return _alr_to_scores(np.einsum("sp,spd->sd", mix, u))
 
 
 def _share_block(
@@ -301,7 +306,7 @@ def _conditional_shares(
     """Draw (mu, alpha, delta) scores and the place shift given draws of (sigma_type, sigma_batch)."""
     beta = _conditional_draws(_share_block, data, sig_t, sig_b, rng)
     beta = beta.reshape(sig_t.size, -1, data.n_candidates - 1)
-    return (*_shares_from_beta(data, beta), _place_shift(data, beta))
+    return (*_shares_from_beta(data, beta), _place_shift(data, beta, rng))
 
 
 def _conditional_rates(

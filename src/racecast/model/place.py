@@ -12,12 +12,16 @@ Assumed, and what happens at the edges:
   several counties) is a mix of the count's places in proportion to the votes counted in
   each place so far: it loads on ``sum_p w_p u_p`` with ``w_p`` the share of the placed
   votes counted in ``p``.
-* **What is still to count** is the same mix: every type's remainder leans ``alpha_t +
-  sum_p w_p u_p``.  Nothing says where the outstanding ballots are (no feed racecast reads
-  publishes outstanding by place), so the remainder is spread over places like what was
-  counted; a count whose remainder sits in one place (Salt Lake County's provisional
-  ballots after Utah County's) is better told than a count that assumes it sits where the
-  latest batch came from.
+* **What is still to count** is a mix of the same places, but not in the same proportions:
+  nothing says where the outstanding ballots are (no feed racecast reads publishes
+  outstanding by place), and late in a count they sit in the few places still counting.
+  Its lean is ``alpha_t + sum_p v_p u_p`` with ``v ~ Dirichlet(c w)``, one draw per
+  posterior draw shared by every type, centred on the counted mix ``w`` and as uncertain
+  as a mix of ``c = 1 / sum_p w_p^2`` places (the effective number of places counted so
+  far): a count spread over many places may leave its remainder anywhere among them, one
+  counted mostly in one place leaves it mostly there.  The remainder is thus not assumed
+  to sit where the latest batch came from (Utah County's provisional ballots were followed
+  by Salt Lake County's).
 * **A count with no place** (no ``place`` column, or every place blank) has no place
   effect at any ``place_sd``: the model is exactly the one without places.
 * ``place_sd`` is a fixed prior scale, not sampled (like ``drift_sd``), so both engines and
@@ -33,7 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["PlaceDesign", "place_design"]
+__all__ = ["PlaceDesign", "place_design", "remainder_mix"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,3 +86,16 @@ def place_design(places: list[str | None], votes: np.ndarray) -> PlaceDesign | N
     loading[rows] = 0.0
     loading[rows, placed[rows]] = 1.0
     return PlaceDesign(names=names, loading=loading, weight=weight)
+
+
+def remainder_mix(weight: np.ndarray, draws: int, rng: np.random.Generator) -> np.ndarray:
+    """``(draws, P)`` mixes of places of what is still to count: ``Dirichlet(c w)``, ``c = 1 / sum w^2``.
+
+    Centred on the counted mix ``w`` (``PlaceDesign.weight``), with the spread of a mix of
+    ``c`` places, ``c`` the effective number of places counted.  One place: always 1.
+    """
+    w = np.asarray(weight, float)
+    if w.size == 1:
+        return np.ones((draws, 1))
+    c = 1.0 / float(np.sum(w**2))
+    return rng.dirichlet(np.maximum(c * w, 1e-3), size=draws)
