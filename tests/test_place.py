@@ -48,13 +48,12 @@ def test_no_place_no_design():
     assert place_design([None, None], np.array([10.0, 20.0])) is None
 
 
-def test_the_remainders_mix_is_centred_on_the_counted_mix_with_the_spread_of_its_effective_places():
+def test_the_remainders_mix_is_centred_on_the_counted_mix_with_total_concentration_one():
     w = np.array([0.5, 0.3, 0.2])
     mix = remainder_mix(w, 200_000, np.random.default_rng(0))
     np.testing.assert_allclose(mix.sum(axis=1), 1.0)
     np.testing.assert_allclose(mix.mean(axis=0), w, atol=0.003)
-    c = 1 / np.sum(w**2)  # 2.63 effective places
-    np.testing.assert_allclose(mix.var(axis=0), w * (1 - w) / (c + 1), rtol=0.03)
+    np.testing.assert_allclose(mix.var(axis=0), w * (1 - w) / 2, rtol=0.03)
     np.testing.assert_array_equal(
         remainder_mix(np.array([1.0]), 3, np.random.default_rng(0)), np.ones((3, 1))
     )

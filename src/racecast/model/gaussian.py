@@ -231,7 +231,7 @@ def _shares_from_beta(data: ModelData, beta: np.ndarray) -> tuple[np.ndarray, np
 def _place_shift(data: ModelData, beta: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
     """``(S, K)`` scores of the lean of what is left's mix of places; ``None`` without place effects.
 
-    ``sum_p v_p u_p`` with ``v ~ Dirichlet(c w)`` per draw (``racecast.model.place.remainder_mix``).
+    ``sum_p v_p u_p`` with ``v ~ Dirichlet(w)`` per draw (``racecast.model.place.remainder_mix``).
     """
     if data.place_weight is None:
         return None

@@ -14,14 +14,14 @@ Assumed, and what happens at the edges:
   votes counted in ``p``.
 * **What is still to count** is a mix of the same places, but not in the same proportions:
   nothing says where the outstanding ballots are (no feed racecast reads publishes
-  outstanding by place), and late in a count they sit in the few places still counting.
-  Its lean is ``alpha_t + sum_p v_p u_p`` with ``v ~ Dirichlet(c w)``, one draw per
-  posterior draw shared by every type, centred on the counted mix ``w`` and as uncertain
-  as a mix of ``c = 1 / sum_p w_p^2`` places (the effective number of places counted so
-  far): a count spread over many places may leave its remainder anywhere among them, one
-  counted mostly in one place leaves it mostly there.  The remainder is thus not assumed
-  to sit where the latest batch came from (Utah County's provisional ballots were followed
-  by Salt Lake County's).
+  outstanding by place), and late in a count they sit in the few places still counting,
+  often not the ones that counted fastest.  Its lean is ``alpha_t + sum_p v_p u_p`` with
+  ``v ~ Dirichlet(w)``, one draw per posterior draw shared by every type: centred on the
+  counted mix ``w``, with the spread of a mix concentrated in a place or two.  (A tighter
+  mix, ``Dirichlet(c w)`` with ``c`` the effective number of places counted, left the NYT
+  2020 feed's late intervals too narrow where the slow counters leaned unlike the fast:
+  ``docs/model.md``, *Place effects*.)  The remainder is not assumed to sit where the latest
+  batch came from (Utah County's provisional ballots were followed by Salt Lake County's).
 * **A count with no place** (no ``place`` column, or every place blank) has no place
   effect at any ``place_sd``: the model is exactly the one without places.
 * ``place_sd`` is a fixed prior scale, not sampled (like ``drift_sd``), so both engines and
@@ -89,13 +89,13 @@ def place_design(places: list[str | None], votes: np.ndarray) -> PlaceDesign | N
 
 
 def remainder_mix(weight: np.ndarray, draws: int, rng: np.random.Generator) -> np.ndarray:
-    """``(draws, P)`` mixes of places of what is still to count: ``Dirichlet(c w)``, ``c = 1 / sum w^2``.
+    """``(draws, P)`` mixes of places of what is still to count: ``Dirichlet(w)``.
 
-    Centred on the counted mix ``w`` (``PlaceDesign.weight``), with the spread of a mix of
-    ``c`` places, ``c`` the effective number of places counted.  One place: always 1.
+    Centred on the counted mix ``w`` (``PlaceDesign.weight``), with total concentration 1:
+    place ``p``'s share has variance ``w_p (1 - w_p) / 2``, half that of all of what is left
+    being in one place drawn with probabilities ``w``.  One place: always 1.
     """
     w = np.asarray(weight, float)
     if w.size == 1:
         return np.ones((draws, 1))
-    c = 1.0 / float(np.sum(w**2))
-    return rng.dirichlet(np.maximum(c * w, 1e-3), size=draws)
+    return rng.dirichlet(np.maximum(w, 1e-3), size=draws)

@@ -16,7 +16,12 @@ from ..errors import ForecastInputError
 __all__ = ["HAND_SET_SCALES", "Priors", "simulation_terms"]
 
 
-HAND_SET_SCALES: dict[str, float] = {"type_sd": 0.5, "batch_sd": 0.2, "batch_size_floor": 1.0, "place_sd": 0.0}
+HAND_SET_SCALES: dict[str, float] = {
+    "type_sd": 0.5,
+    "batch_sd": 0.2,
+    "batch_size_floor": 1.0,
+    "place_sd": 0.0,
+}
 """racecast 0.1's hand-set ``type_sd`` and ``batch_sd`` (now learned: see [`Priors`][racecast.Priors])."""
 
 
