@@ -203,3 +203,21 @@ def test_nuts_and_the_fast_engine_agree_with_place_effects():
         fast.final_share.loc["D", "median"], abs=0.005
     )
     assert nuts.win_probability["D"] == pytest.approx(fast.win_probability["D"], abs=0.05)
+
+
+def test_the_place_tables_of_the_model_page_are_the_benchmarks_recorded_result():
+    """docs/model.md's place tables are what ``benchmarks/place_effects.py`` wrote."""
+    import json
+    import re
+    from pathlib import Path
+
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    recorded = json.loads((docs / "place_effects.json").read_text(encoding="utf-8"))["tables"]
+    page = (docs / "model.md").read_text(encoding="utf-8")
+    for name, table in recorded.items():
+        m = re.search(rf"<!-- table: {name} -->\n\n((?:\|.*\n)+)", page)
+        assert m is not None, name
+        shown = [
+            [c.strip() for c in line.strip("|").split("|")] for line in m.group(1).strip().splitlines()[2:]
+        ]
+        assert shown == [[str(c) for c in row] for row in table["display"]], name
