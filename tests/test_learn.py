@@ -88,13 +88,15 @@ def test_the_grid_searches_the_simulation_terms_of_priors_and_outstanding_sd():
 
     assert set(GRID) == {*simulation_terms(), "outstanding_sd"}
     assert racecast.Priors.model_only() == racecast.Priors(
-        **dict.fromkeys(simulation_terms()), type_sd=0.5, batch_sd=0.2
+        **dict.fromkeys(simulation_terms()), type_sd=0.5, batch_sd=0.2, place_sd=0.0
     )
     from racecast.learned_scales import SCALES_GRID
 
-    assert set(SCALES_GRID) == {"type_sd", "batch_sd", "batch_size_floor", "place_sd"}
+    assert set(SCALES_GRID) == {"type_sd", "batch_sd", "batch_size_floor"}
     assert SCALES_GRID["batch_size_floor"] == (1.0,)  # learned apart, not shipped (docs/model.md)
-    assert SCALES_GRID["place_sd"] == (racecast.Priors().place_sd,)  # the shipped value only
+    # place_sd is hand-set like drift_sd (docs/model.md, Place effects); racecast 0.1 has none
+    assert racecast.Priors.model_only().place_sd == 0.0
+    assert racecast.Priors().place_sd == 0.5
 
 
 def test_fits_take_the_model_scales_given_and_every_score_keeps_them(fits):

@@ -146,10 +146,11 @@ def test_a_count_with_no_place_is_unchanged_at_any_place_sd():
     assert b.posterior.place_shift is None
 
 
-def test_the_default_reads_no_place():
+def test_the_default_reads_places_and_racecast_0_1_does_not():
     count = _count(UTAH_LIKE["places"], UTAH_LIKE["votes"], UTAH_LIKE["types"])
-    fc = _quiet_forecast(count, seed=3, engine="fast", draws=500, remaining={"provisional": 8_000})
-    assert fc.posterior.place_shift is None
+    kw = {"seed": 3, "engine": "fast", "draws": 500, "remaining": {"provisional": 8_000}}
+    assert _quiet_forecast(count, **kw).posterior.place_shift is not None
+    assert _quiet_forecast(count, priors=racecast.Priors.model_only(), **kw).posterior.place_shift is None
 
 
 def test_what_is_left_leans_like_the_mix_of_places_not_like_the_place_counted_last():

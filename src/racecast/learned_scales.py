@@ -34,7 +34,6 @@ SCALES_GRID: dict[str, tuple[float, ...]] = {
     "type_sd": (0.15, 0.25, 0.35, 0.5),
     "batch_sd": (0.1, 0.2, 0.3),
     "batch_size_floor": (1.0,),
-    "place_sd": (0.0,),
 }
 """Values tried by [`learn_scales`][racecast.learned_scales.learn_scales] for the model's own prior scales
 (every combination; racecast 0.1's hand-set 0.5 and 0.2 are in the grid).
