@@ -80,6 +80,11 @@ def _observation_terms(
     return logdet_r, q, b, yry
 
 
+#: Blocks up to which a two-candidate block's observation terms are computed per setting; beyond
+#: (a count with many places) once per distinct batch variance, as for more candidates.
+_FEW_BLOCKS = 16
+
+
 def _gaussian_block(
     y: np.ndarray,
     noise: np.ndarray,
@@ -119,7 +124,7 @@ def _gaussian_block(
     g_count, n_blocks = prior_scales.shape
     w = _design_matrix(design, n, n_blocks)
     scale = np.ones(n) if extra_scale is None else np.asarray(extra_scale, float)
-    if d == 1:  # cheap, and its matrix products over the settings are not split per setting
+    if d == 1 and n_blocks <= _FEW_BLOCKS:  # cheap: its products over the settings are not split
         logdet_r, q, b, yry = _observation_terms(y, noise, w, extra_var, corr, scale)
     else:
         distinct, which = np.unique(extra_var, return_inverse=True)
