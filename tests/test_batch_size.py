@@ -14,14 +14,14 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 
 import racecast
 from racecast.errors import CountFormatError, ForecastInputError
-from racecast.model import _kernel, collapsed
+from racecast.model import _kernel
 from racecast.model.batch_size import batch_places, batch_size_scale
 from racecast.model.data import build_model_data
-from racecast.model.fast import scale_log_likelihood
+
+from .conftest import assert_engines_compute_the_dense_likelihood
 
 NYT_HEADER = (
     "state,timestamp,leading_candidate_name,trailing_candidate_name,leading_candidate_votes,"
@@ -155,18 +155,7 @@ def test_both_engines_compute_the_dense_likelihood_with_scaled_batch_variance():
     data = _placed_data(0.2)
     assert data.batch_scale is not None
     assert np.ptp(data.batch_scale) > 1.0
-    mats = collapsed._collapsed_matrices(data)
-    density = _kernel._CollapsedDensity(data)
-    pr = data.priors
-    for a, b in ((0.3, 0.05), (0.02, 0.4), (0.5, 0.5)):
-        dense = stats.multivariate_normal(cov=mats["F"] + a**2 * mats["B"] + b**2 * mats["I_C"]).logpdf(
-            mats["y"]
-        )
-        assert float(scale_log_likelihood(data, np.array(a), np.array(b))) == pytest.approx(dense, rel=1e-9)
-        priors = sum(
-            stats.halfnorm(scale=s).logpdf(x) + np.log(x) for x, s in ((a, pr.type_sd), (b, pr.batch_sd))
-        )
-        assert density(np.log([a, b]))[0] == pytest.approx(dense + priors, rel=1e-9)
+    mats = assert_engines_compute_the_dense_likelihood(data)
     # the batch term is each batch's block of corr times its scale
     d = data.y.shape[1]
     block = mats["I_C"][:d, :d]

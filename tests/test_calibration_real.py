@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import warnings
 from pathlib import Path
 from types import SimpleNamespace
@@ -17,6 +16,8 @@ import racecast
 from racecast.evaluation import calibration as cal
 from racecast.evaluation.ballot_replay import replay_ballot
 from racecast.rules import Plurality, Seats, Threshold
+
+from .conftest import doc_tables
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
@@ -143,20 +144,11 @@ def test_a_ballot_replay_scores_each_contest_by_its_rule_and_skips_the_uncontest
     pd.testing.assert_frame_equal(again.rows, measure.reset_index(drop=True))
 
 
-def _doc_tables(text: str) -> dict[str, list[list[str]]]:
-    """Markdown tables of a page by the ``<!-- table: NAME -->`` marker before them."""
-    out: dict[str, list[list[str]]] = {}
-    for m in re.finditer(r"<!-- table: (\w+) -->\n\n((?:\|.*\n)+)", text):
-        lines = m.group(2).strip().splitlines()[2:]
-        out[m.group(1)] = [[c.strip() for c in line.strip("|").split("|")] for line in lines]
-    return out
-
-
 def test_the_calibration_page_shows_the_recorded_results():
     """docs/calibration.md's tables are what benchmarks/calibration_real.py wrote, rounded as shown."""
     page = (DOCS / "calibration.md").read_text(encoding="utf-8")
     recorded = json.loads((DOCS / "calibration_results.json").read_text(encoding="utf-8"))
-    shown = _doc_tables(page)
+    shown = doc_tables(page)
     assert set(recorded["tables"]) <= set(shown), "every recorded table is on the page"
     for name, table in recorded["tables"].items():
         expected = [[str(c) for c in row] for row in table["display"]]

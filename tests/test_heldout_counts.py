@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import re
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -20,6 +19,8 @@ import pandas as pd
 import pytest
 
 import racecast
+
+from .conftest import doc_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 HELDOUT = ROOT / "benchmarks" / "heldout"
@@ -76,17 +77,9 @@ def test_outstanding_estimates_are_published_figures_not_hindsight():
         assert (told["outstanding_total"] != actual).all(), path.name
 
 
-def _doc_tables(text: str) -> dict[str, list[list[str]]]:
-    out: dict[str, list[list[str]]] = {}
-    for m in re.finditer(r"<!-- table: (\w+) -->\n\n((?:\|.*\n)+)", text):
-        lines = m.group(2).strip().splitlines()[2:]
-        out[m.group(1)] = [[c.strip() for c in line.strip("|").split("|")] for line in lines]
-    return out
-
-
 def test_the_calibration_page_shows_the_recorded_held_out_results():
     recorded = json.loads((DOCS / "heldout_results.json").read_text(encoding="utf-8"))
-    shown = _doc_tables((DOCS / "calibration.md").read_text(encoding="utf-8"))
+    shown = doc_tables((DOCS / "calibration.md").read_text(encoding="utf-8"))
     for name, table in recorded["tables"].items():
         assert shown[name] == [[str(c) for c in row] for row in table["display"]], name
 

@@ -8,14 +8,14 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 
 import racecast
 from racecast.errors import ForecastInputError
 from racecast.model import _kernel, collapsed
 from racecast.model.data import build_model_data
-from racecast.model.fast import scale_log_likelihood
 from racecast.model.place import place_design, remainder_mix
+
+from .conftest import assert_engines_compute_the_dense_likelihood, doc_tables
 
 
 def _count(places: list[str], votes: list[tuple[int, int]], types: list[str]) -> racecast.Count:
@@ -93,17 +93,7 @@ def test_both_engines_compute_the_dense_likelihood_with_place_effects():
     np.testing.assert_allclose(
         mats["F"] - without["F"], 0.4**2 * np.kron(data.place_loading @ data.place_loading.T, np.eye(1) * 2)
     )
-    density = _kernel._CollapsedDensity(data)
-    pr = data.priors
-    for a, b in ((0.3, 0.05), (0.02, 0.4), (0.5, 0.5)):
-        dense = stats.multivariate_normal(cov=mats["F"] + a**2 * mats["B"] + b**2 * mats["I_C"]).logpdf(
-            mats["y"]
-        )
-        assert float(scale_log_likelihood(data, np.array(a), np.array(b))) == pytest.approx(dense, rel=1e-9)
-        priors = sum(
-            stats.halfnorm(scale=s).logpdf(x) + np.log(x) for x, s in ((a, pr.type_sd), (b, pr.batch_sd))
-        )
-        assert density(np.log([a, b]))[0] == pytest.approx(dense + priors, rel=1e-9)
+    assert_engines_compute_the_dense_likelihood(data)
 
 
 @pytest.mark.slow
@@ -209,16 +199,10 @@ def test_nuts_and_the_fast_engine_agree_with_place_effects():
 def test_the_place_tables_of_the_model_page_are_the_benchmarks_recorded_result():
     """docs/model.md's place tables are what ``benchmarks/place_effects.py`` wrote."""
     import json
-    import re
     from pathlib import Path
 
     docs = Path(__file__).resolve().parents[1] / "docs"
     recorded = json.loads((docs / "place_effects.json").read_text(encoding="utf-8"))["tables"]
-    page = (docs / "model.md").read_text(encoding="utf-8")
+    shown = doc_tables((docs / "model.md").read_text(encoding="utf-8"))
     for name, table in recorded.items():
-        m = re.search(rf"<!-- table: {name} -->\n\n((?:\|.*\n)+)", page)
-        assert m is not None, name
-        shown = [
-            [c.strip() for c in line.strip("|").split("|")] for line in m.group(1).strip().splitlines()[2:]
-        ]
-        assert shown == [[str(c) for c in row] for row in table["display"]], name
+        assert shown[name] == [[str(c) for c in row] for row in table["display"]], name
