@@ -80,6 +80,25 @@ def _leader_path(rows: pd.DataFrame, final: pd.Series) -> pd.DataFrame:
     return wide.reset_index()
 
 
+def _summary_table(df: pd.DataFrame, keys: list[str], heads: list[str]) -> dict[str, Any]:
+    """A summary table (``cal.summary`` columns) with ``keys`` first, headed ``heads``."""
+    return {
+        "columns": [*heads, "forecasts", "coverage", "width (pts)", "Brier", "wrong calls"],
+        "display": [
+            [
+                *(str(r[k]) for k in keys),
+                str(int(r["forecasts"])),
+                _f(r["coverage"], 3),
+                _pts(r["width"]),
+                _f(r["brier"], 3),
+                str(int(r["wrong_calls"])),
+            ]
+            for _, r in df.iterrows()
+        ],
+        "data": json.loads(df.to_json(orient="records")),
+    }
+
+
 def build_tables(rows: pd.DataFrame, paths: pd.DataFrame) -> dict[str, dict[str, Any]]:
     """``heldout``: one line per count and forecaster; ``heldout_stages``: by stage of the count;
     ``heldout_path``: the eventual winner's probability after each release."""
@@ -92,40 +111,10 @@ def build_tables(rows: pd.DataFrame, paths: pd.DataFrame) -> dict[str, dict[str,
         ["contest", "forecaster"],
         key=lambda s: s.map(order) if s.name == "forecaster" else s.eq("all").astype(str) + s,
     )
-    tables["heldout"] = {
-        "columns": ["count", "forecaster", "forecasts", "coverage", "width (pts)", "Brier", "wrong calls"],
-        "display": [
-            [
-                str(r["contest"]),
-                str(r["forecaster"]),
-                str(int(r["forecasts"])),
-                _f(r["coverage"], 3),
-                _pts(r["width"]),
-                _f(r["brier"], 3),
-                str(int(r["wrong_calls"])),
-            ]
-            for _, r in summary.iterrows()
-        ],
-        "data": json.loads(summary.to_json(orient="records")),
-    }
+    tables["heldout"] = _summary_table(summary, ["contest", "forecaster"], ["count", "forecaster"])
     stages = cal.coverage_by_stage(rows, by="forecaster")
     stages = stages.sort_values("forecaster", key=lambda s: s.map(order), kind="stable")
-    tables["heldout_stages"] = {
-        "columns": ["forecaster", "stage", "forecasts", "coverage", "width (pts)", "Brier", "wrong calls"],
-        "display": [
-            [
-                str(r["forecaster"]),
-                str(r["stage"]),
-                str(int(r["forecasts"])),
-                _f(r["coverage"], 3),
-                _pts(r["width"]),
-                _f(r["brier"], 3),
-                str(int(r["wrong_calls"])),
-            ]
-            for _, r in stages.iterrows()
-        ],
-        "data": json.loads(stages.to_json(orient="records")),
-    }
+    tables["heldout_stages"] = _summary_table(stages, ["forecaster", "stage"], ["forecaster", "stage"])
     cols = [f for f in FORECASTERS if f in paths.columns]
     tables["heldout_path"] = {
         "columns": ["count", "release", "share outstanding", *(f"P(winner), {f}" for f in cols)],
