@@ -139,8 +139,6 @@ def _folds(
 _FITS: dict[tuple[float, ...], dict[str, list[ReleaseFit]]] = {}
 """Scale values (``SCALES_GRID`` order) -> election -> fitted releases."""
 _GROUPS: dict[str, str] = {}
-_STATE_FOLDS = [True]
-"""Whether each NYT state is also held out on its own (off with ``--heldout``, to save time)."""
 HAND_SET = tuple(HAND_SET_SCALES[k] for k in SCALES_GRID)
 """racecast 0.1's model scales (``type_sd`` 0.5, ``batch_sd`` 0.2): where learning starts."""
 
@@ -160,11 +158,12 @@ def _learn(
     return learn_priors(train_of(chosen), priors=START, passes=passes, groups=_GROUPS), scales
 
 
-def _run_fold(args: tuple[str, int]) -> tuple[str, dict[str, object], list[dict[str, object]]]:
-    held, passes = args
+def _run_fold(args: tuple[str, int, bool]) -> tuple[str, dict[str, object], list[dict[str, object]]]:
+    """One fold: ``(held-out label, passes, whether the NYT states are folds of their own)``."""
+    held, passes, states = args
 
     def part(scales: tuple[float, ...], which: int) -> list[ReleaseFit]:
-        return _folds(_FITS[scales], states=_STATE_FOLDS[0])[held][which]
+        return _folds(_FITS[scales], states=states)[held][which]
 
     learned, scales = _learn(lambda k: part(k, 0), passes)
     chosen = tuple(float(getattr(learned.priors, k)) for k in SCALES_GRID)
@@ -191,7 +190,6 @@ def main(argv: list[str] | None = None) -> int:
         help="add the counts of benchmarks/heldout/ (each its own election; no per-state folds)",
     )
     args = ap.parse_args(argv)
-    _STATE_FOLDS[0] = not args.heldout
     warnings.simplefilter("ignore", racecast.RacecastWarning)
     draws, passes = (200, 1) if args.quick else (400, 2)
     t0 = time.time()
@@ -205,7 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     _GROUPS.update({f.count_name: name for name, v in _FITS[HAND_SET].items() for f in v})
     sizes = {k: len(v) for k, v in _FITS[HAND_SET].items()}
     print(sizes, f"releases fitted at {len(_FITS)} scale combinations in {time.time() - t0:.0f}s", flush=True)
-    jobs = [(held, passes) for held in _folds(_FITS[HAND_SET], states=_STATE_FOLDS[0])]
+    states = not args.heldout  # per-state folds cost time; the held-out counts add folds of their own
+    jobs = [(held, passes, states) for held in _folds(_FITS[HAND_SET], states=states)]
     if args.processes > 1:
         with multiprocessing.get_context("fork").Pool(args.processes) as pool:
             results = pool.map(_run_fold, jobs, chunksize=1)

@@ -65,6 +65,14 @@ def test_place_sd_must_be_a_finite_number_not_below_zero():
             racecast.Priors(place_sd=bad)  # type: ignore[arg-type]
 
 
+def test_a_scale_must_be_positive_and_place_sd_may_be_zero():
+    assert racecast.Priors(place_sd=0.0).invalid_scales() == {}
+    assert racecast.Priors(type_sd=-0.1, drift_sd=0.0).invalid_scales() == {"type_sd": -0.1, "drift_sd": 0.0}
+    count = _count(UTAH_LIKE["places"], UTAH_LIKE["votes"], UTAH_LIKE["types"])
+    with pytest.raises(ForecastInputError, match=r"prior scales must be positive and finite.*drift_sd"):
+        racecast.forecast(count, priors=racecast.Priors(drift_sd=0.0), remaining={"provisional": 1_000})
+
+
 # --------------------------------------------------------------------------- the engines
 def _placed_data(place_sd: float):
     rng = np.random.default_rng(11)

@@ -59,7 +59,8 @@ RESERVED_COLUMNS = (
 )
 #: Text columns of a count, kept as published: where a release's row came from, a note, and
 #: the place its ballots came from (a county, a district; blank when several or unknown),
-#: which scales batch variance by size within a place (``Priors.batch_size_floor``).
+#: which gives the batch its place's lean (``Priors.place_sd``) and can scale its variance by
+#: size within the place (``Priors.batch_size_floor``).
 TEXT_COLUMNS = ("source", "note", "place")
 #: Prefix of the outstanding-ballot columns, e.g. ``outstanding_late_mail``.
 OUTSTANDING_PREFIX = "outstanding_"

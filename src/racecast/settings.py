@@ -147,14 +147,7 @@ def _check_priors(priors: Any) -> Priors:
         return Priors()
     if not isinstance(priors, Priors):
         raise ForecastInputError(f"priors must be a racecast.Priors, got {type(priors).__name__}")
-    bad = {
-        k: v
-        for k, v in vars(priors).items()
-        if isinstance(v, (int, float))
-        and not isinstance(v, bool)
-        and not 0 < v < np.inf
-        and k != "place_sd"  # 0 turns place effects off (Priors checks it)
-    }
+    bad = priors.invalid_scales()
     if bad:
         raise ForecastInputError(f"prior scales must be positive and finite, got {bad}")
     return priors

@@ -78,8 +78,9 @@ def read_nyt2020(path: str | os.PathLike[str], *, state: str) -> Count:
     * **Place** is the county (Alaska: the state house district) that gave at least
       80% of an update's votes by the feed's ``counties_partition`` column (a dict of
       county to votes), blank when no county did, the partition is empty (the first
-      updates) or the column is absent.  It lets the model scale a batch's
-      variance by its size within its county (``Priors.batch_size_floor``).
+      updates) or the column is absent.  It gives each county a lean of its own
+      (``Priors.place_sd``) and lets the model scale a batch's variance by its size
+      within its county (``Priors.batch_size_floor``).
     * **released_at** is the feed's ``timestamp``, which is UTC.
     * ``source`` holds ``<file name>:<line>`` of each release's row.
 

@@ -184,7 +184,8 @@ def build_model_data(
     else:
         rate_y = rate_var = np.zeros(0)
         rate_type_idx = np.zeros(0, dtype=np.int64)
-    places = batch_places(count, batches) if pr.place_sd > 0 or pr.batch_size_floor < 1.0 else None
+    floor = pr.batch_size_floor  # places are read only for a term that uses them
+    places = batch_places(count, batches) if pr.place_sd > 0 or floor < 1.0 else None
     design = place_design(places, n_votes) if places is not None and pr.place_sd > 0 else None
     return ModelData(
         candidates=count.candidates,
@@ -200,9 +201,7 @@ def build_model_data(
         counted_by_type=counted,
         remaining_votes_hint=hint,
         priors=pr,
-        batch_scale=None  # at floor 1 the places are not read
-        if places is None or pr.batch_size_floor >= 1.0
-        else batch_size_scale(n_votes, type_idx, places, pr.batch_size_floor),
+        batch_scale=None if places is None else batch_size_scale(n_votes, type_idx, places, floor),
         place_loading=None if design is None else design.loading,
         place_weight=None if design is None else design.weight,
     )

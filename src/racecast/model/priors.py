@@ -16,6 +16,9 @@ from ..errors import ForecastInputError
 __all__ = ["HAND_SET_SCALES", "Priors", "simulation_terms"]
 
 
+_ZERO_ALLOWED = frozenset({"place_sd"})
+"""Scales whose 0 means "off" rather than an impossible prior."""
+
 HAND_SET_SCALES: dict[str, float] = {
     "type_sd": 0.5,
     "batch_sd": 0.2,
@@ -197,6 +200,20 @@ class Priors:
         """
         off: dict[str, Any] = dict.fromkeys(simulation_terms())
         return cls(**{**off, **HAND_SET_SCALES, **scales})
+
+    def invalid_scales(self) -> dict[str, float]:
+        """The numeric fields outside their range: every scale positive and finite.
+
+        ``place_sd`` may also be 0 (no place effects); ``None`` (a term off) is not a
+        number and never invalid.  [`forecast`][racecast.forecast] refuses priors with any.
+        """
+        return {
+            k: v
+            for k, v in vars(self).items()
+            if isinstance(v, (int, float))
+            and not isinstance(v, bool)
+            and not (0 <= v < np.inf if k in _ZERO_ALLOWED else 0 < v < np.inf)
+        }
 
     @property
     def revises(self) -> bool:
